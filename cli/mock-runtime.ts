@@ -1,0 +1,290 @@
+/**
+ * Pulumi's mock runtime, recording every registered resource.
+ *
+ * Used by `modelship plan` to run a stack program offline and by the tests to assert on the inputs each resource is
+ * registered with. Nothing here talks to a cloud: provider-computed outputs (ARNs, URLs, digests, kubeconfigs) are
+ * deterministic placeholders derived from the resource's type and name.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+/** One resource as the engine would have seen it. */
+export interface RecordedResource {
+    /** Type token, e.g. `aws:ecr/repository:Repository`. */
+    type: string;
+    /** Logical name. */
+    name: string;
+    /** The inputs it was registered with, as plain values (secrets unwrapped; see `secretPaths`). */
+    inputs: Record<string, any>;
+    /** Paths (`a.b[0].c`) of inputs that were marked secret. */
+    secretPaths: string[];
+    /** The state the mock returned (inputs plus computed outputs). */
+    state: Record<string, any>;
+    /** URN of the resource. */
+    urn: string;
+    /** URN of the parent resource, when it has one other than the stack. */
+    parentUrn?: string;
+    /** Provider reference (`urn::id`) when an explicit provider was passed. */
+    provider?: string;
+    /** True for custom (provider) resources, false for components. */
+    custom: boolean;
+}
+
+/** Computes the provider outputs of one resource type from its name and inputs. */
+export type OutputsFn = (name: string, inputs: Record<string, any>) => Record<string, any>;
+
+export interface MockRuntimeOptions {
+    project?: string;
+    stack?: string;
+    /** Extra or overriding computed outputs by type token. */
+    outputs?: Record<string, OutputsFn>;
+    /** Extra or overriding invoke results by function token. */
+    calls?: Record<string, (inputs: Record<string, any>) => Record<string, any>>;
+}
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+export const MOCK_REGION = "us-west-2";
+
+/** A stable fake hex digest so that plans and tests are reproducible. */
+export function fakeSha256(seed: string): string {
+    return createHash("sha256").update(seed).digest("hex");
+}
+
+function arn(service: string, resource: string, region = MOCK_REGION): string {
+    return `arn:aws:${service}:${region}:${MOCK_ACCOUNT_ID}:${resource}`;
+}
+
+function mockKubeconfig(clusterName: string): Record<string, any> {
+    return {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: clusterName, cluster: { server: `https://${fakeSha256(clusterName).slice(0, 32)}.gr7.${MOCK_REGION}.eks.amazonaws.com`, "certificate-authority-data": "bW9jaw==" } }],
+        contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+        "current-context": clusterName,
+        users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName] } } }],
+    };
+}
+
+/** Computed outputs of the resource types modelship uses; anything else echoes its inputs. */
+export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
+    "aws:ecr/repository:Repository": (name, inputs) => {
+        const repoName = inputs.name ?? name;
+        return {
+            name: repoName,
+            arn: arn("ecr", `repository/${repoName}`),
+            registryId: MOCK_ACCOUNT_ID,
+            repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${repoName}`,
+        };
+    },
+    "aws:kms/key:Key": (name) => ({ arn: arn("kms", `key/${fakeSha256(name).slice(0, 8)}-mock`), keyId: `${fakeSha256(name).slice(0, 8)}-mock` }),
+    "aws:kms/alias:Alias": (_name, inputs) => ({ arn: arn("kms", String(inputs.name ?? "alias/mock")) }),
+    "aws:iam/role:Role": (name, inputs) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${inputs.name ?? name}`, name: inputs.name ?? name }),
+    "aws:iam/policy:Policy": (name, inputs) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/${inputs.name ?? name}`, name: inputs.name ?? name }),
+    "aws:secretsmanager/secret:Secret": (name, inputs) => ({
+        arn: arn("secretsmanager", `secret:${inputs.name ?? name}-AbCdEf`),
+        name: inputs.name ?? name,
+    }),
+    "docker-build:index:Image": (name, inputs) => {
+        const digest = `sha256:${fakeSha256(`${name}:${JSON.stringify(inputs.tags ?? [])}`)}`;
+        const tag: string | undefined = (inputs.tags ?? [])[0];
+        const repo = tag ? tag.replace(/:[^:/]+$/, "") : name;
+        return { digest, ref: `${repo}@${digest}` };
+    },
+    "docker:index/remoteImage:RemoteImage": (_name, inputs) => ({ repoDigest: inputs.name, imageId: `sha256:${fakeSha256(String(inputs.name))}` }),
+    "eks:index:Cluster": (name) => {
+        const clusterName = `${name}-eksCluster-mock`;
+        const oidcUrl = `oidc.eks.${MOCK_REGION}.amazonaws.com/id/${fakeSha256(name).slice(0, 32).toUpperCase()}`;
+        return {
+            kubeconfig: mockKubeconfig(clusterName),
+            kubeconfigJson: JSON.stringify(mockKubeconfig(clusterName)),
+            eksCluster: { name: clusterName, arn: arn("eks", `cluster/${clusterName}`), version: "1.33" },
+            clusterSecurityGroupId: "sg-0123456789abcdef0",
+            nodeSecurityGroupId: "sg-0fedcba9876543210",
+            clusterIngressRuleId: "sgr-0123456789abcdef0",
+            oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/${oidcUrl}`,
+            oidcProviderUrl: oidcUrl,
+            oidcIssuer: oidcUrl,
+            instanceRoles: [],
+            core: {},
+        };
+    },
+    "eks:index:ManagedNodeGroup": (name, inputs) => ({
+        nodeGroup: {
+            nodeGroupName: inputs.nodeGroupName ?? name,
+            arn: arn("eks", `nodegroup/${name}`),
+            resources: [{ autoscalingGroups: [{ name: `eks-${name}-mock-asg` }] }],
+        },
+    }),
+    "awsx:ec2:Vpc": (name) => ({
+        vpcId: `vpc-${fakeSha256(name).slice(0, 17)}`,
+        privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
+        publicSubnetIds: ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"],
+        isolatedSubnetIds: [],
+    }),
+    "pulumi:providers:kubernetes": () => ({}),
+};
+
+export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
+        userName: "AWS",
+        password: "mock-ecr-password",
+        authorizationToken: "QVdTOm1vY2s=",
+        proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${MOCK_REGION}.amazonaws.com`,
+    }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+        accountId: MOCK_ACCOUNT_ID,
+        arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`,
+        userId: "AIDAMOCK",
+        id: MOCK_ACCOUNT_ID,
+    }),
+    "aws:index/getRegion:getRegion": () => ({ name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION }),
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+        names: [`${MOCK_REGION}a`, `${MOCK_REGION}b`, `${MOCK_REGION}c`],
+        zoneIds: ["usw2-az1", "usw2-az2", "usw2-az3"],
+    }),
+};
+
+/** The marker Pulumi's RPC layer puts on a secret value. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretEnvelope(v: unknown): v is { value: unknown } {
+    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+}
+
+/** Returns `value` with every secret envelope replaced by its content, and the paths where secrets were found. */
+export function unwrapSecrets(value: unknown, at = "", paths: string[] = []): { value: any; paths: string[] } {
+    if (isSecretEnvelope(value)) {
+        paths.push(at);
+        return { value: unwrapSecrets(value.value, at, []).value, paths };
+    }
+    if (Array.isArray(value)) {
+        return { value: value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, paths).value), paths };
+    }
+    if (typeof value === "object" && value !== null) {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = unwrapSecrets(v, at ? `${at}.${k}` : k, paths).value;
+        return { value: out, paths };
+    }
+    return { value, paths };
+}
+
+/** Records every resource registered while the mock runtime is installed. */
+export class MockRecorder {
+    readonly resources: RecordedResource[] = [];
+    readonly invocations: { token: string; inputs: Record<string, any> }[] = [];
+    private pending = 0;
+
+    /** All resources of a type token. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The single resource of `type` whose name equals `name` (or, without a name, the only one of that type). */
+    one(type: string, name?: string): RecordedResource {
+        const matches = this.ofType(type).filter((r) => name === undefined || r.name === name);
+        if (matches.length !== 1) {
+            const names = this.ofType(type).map((r) => r.name);
+            throw new Error(`expected exactly one ${type}${name ? ` named ${name}` : ""}, found ${matches.length} (have: ${names.join(", ") || "none"})`);
+        }
+        return matches[0];
+    }
+
+    /** The resource registered under `urn`. */
+    byUrn(urn: string | undefined): RecordedResource | undefined {
+        return this.resources.find((r) => r.urn === urn);
+    }
+
+    /** Children of a resource (direct only). */
+    childrenOf(parent: RecordedResource): RecordedResource[] {
+        return this.resources.filter((r) => r.parentUrn === parent.urn);
+    }
+
+    /** Waits until no registration is in flight for a few turns of the event loop. */
+    async settle(): Promise<void> {
+        for (let quiet = 0; quiet < 5; ) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            quiet = this.pending === 0 ? quiet + 1 : 0;
+        }
+    }
+
+    /** @internal */
+    begin(): void {
+        this.pending++;
+    }
+
+    /** @internal */
+    end(): void {
+        this.pending--;
+    }
+}
+
+/**
+ * Installs Pulumi's mock runtime and returns a recorder of what gets registered. Call before constructing resources.
+ * Runs as an update (not a preview) so that every output is known and `apply` callbacks run.
+ */
+export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecorder {
+    const recorder = new MockRecorder();
+    const outputs = { ...DEFAULT_OUTPUTS, ...(options.outputs ?? {}) };
+    const calls = { ...DEFAULT_CALLS, ...(options.calls ?? {}) };
+    let current: { parent?: string; urn?: string } = {};
+
+    pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+                const plain = unwrapSecrets(args.inputs);
+                const computed = outputs[args.type]?.(args.name, plain.value) ?? {};
+                const state = { ...args.inputs, ...computed };
+                const custom = args.custom ?? false;
+                recorder.resources.push({
+                    type: args.type,
+                    name: args.name,
+                    inputs: plain.value,
+                    secretPaths: plain.paths,
+                    state,
+                    urn: current.urn ?? "",
+                    parentUrn: current.parent || undefined,
+                    provider: args.provider || undefined,
+                    custom,
+                });
+                return { id: custom ? `${args.name}-id` : undefined, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+                const inputs = unwrapSecrets(args.inputs).value;
+                recorder.invocations.push({ token: args.token, inputs });
+                const fn = calls[args.token];
+                return fn ? fn(inputs) : inputs;
+            },
+        },
+        options.project ?? "modelship",
+        options.stack ?? "test",
+        false,
+    );
+
+    // The mock monitor does not pass parents to `newResource`; wrap it to capture the parent URN. `newResource` runs
+    // synchronously inside `registerResource`, before its first await, so a plain variable carries the value across.
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
+        recorder.begin();
+        current = { parent: req.getParent(), urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()) };
+        const done = register(req, (err: any, res: any) => {
+            recorder.end();
+            callback(err, res);
+        });
+        current = {};
+        return done;
+    };
+    return recorder;
+}
+
+/** Resolves an Output (or plain value) to its value. */
+export function valueOf<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise<T>((resolve) => pulumi.output(value).apply((v) => resolve(v as T)));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret(value: pulumi.Output<unknown>): Promise<boolean> {
+    return (value as any).isSecret as Promise<boolean>;
+}

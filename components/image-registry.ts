@@ -1,0 +1,244 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ECR_PULL_ACTIONS, policyDocument, policyJson } from "./internal/iam";
+import { componentTags } from "./internal/tags";
+import { ArgChecker, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
+
+export const IMAGE_REGISTRY_TYPE = "modelship:index:ImageRegistry";
+
+/** Arguments of {@link ImageRegistry}. Every field is optional. */
+export interface ImageRegistryArgs {
+    /** ECR repository name (lowercase, may contain `/`, `.`, `_`, `-`). Default: the component's name. */
+    repositoryName?: string;
+    /** ARN of an existing KMS key for encryption at rest. Default: a key created for this registry, rotation on. */
+    kmsKeyArn?: pulumi.Input<string>;
+    /** Days after which untagged images expire. Default 7. */
+    untaggedExpiryDays?: number;
+    /** How many tagged images to keep; older ones expire. Default 50. */
+    keepTaggedImages?: number;
+    /** IAM principal ARNs (or 12-digit account IDs) granted pull-only access. Default none. */
+    pullPrincipals?: string[];
+    /**
+     * Regions to replicate images to (edge locations near devices). ECR allows one replication configuration per
+     * registry (account and region): this component owns it. Default none.
+     */
+    replicationRegions?: string[];
+    /** Delete the repository even if it still holds images. Default false. */
+    forceDelete?: boolean;
+    /**
+     * Create a companion `<name>/buildcache` repository (mutable tags, short lifecycle) for BuildKit's registry cache,
+     * which must overwrite its cache tag and so cannot live in the immutable repository. Default true.
+     */
+    buildCache?: boolean;
+    /** Tags merged onto the defaults, which name the component. */
+    tags?: Record<string, string>;
+}
+
+/** Defaults, in one place. */
+export const IMAGE_REGISTRY_DEFAULTS = {
+    untaggedExpiryDays: 7,
+    keepTaggedImages: 50,
+    forceDelete: false,
+    buildCache: true,
+    /** Cache manifests kept in the build-cache repository. */
+    keepCacheImages: 10,
+    kmsDeletionWindowDays: 30,
+} as const;
+
+const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
+export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs): void {
+    const c = new ArgChecker("ImageRegistry", name);
+    const repositoryName = args.repositoryName ?? name;
+    c.check(
+        repositoryName.length >= 2 && repositoryName.length <= 200 && REPOSITORY_NAME.test(repositoryName),
+        "repositoryName",
+        `"${repositoryName}" is not a valid ECR repository name: use 2-200 lowercase letters, digits and . _ - separators (e.g. "team/model-server")`,
+    );
+    if (args.untaggedExpiryDays !== undefined)
+        c.check(isIntInRange(args.untaggedExpiryDays, 1), "untaggedExpiryDays", `must be a whole number of days >= 1 (got ${args.untaggedExpiryDays})`);
+    if (args.keepTaggedImages !== undefined)
+        c.check(isIntInRange(args.keepTaggedImages, 1), "keepTaggedImages", `must be a whole number >= 1 (got ${args.keepTaggedImages})`);
+    for (const [i, p] of (args.pullPrincipals ?? []).entries()) {
+        c.check(isPrincipal(p), `pullPrincipals[${i}]`, `"${p}" is not an IAM principal: give a role/user/root ARN (arn:aws:iam::123456789012:role/edge-device) or a 12-digit account ID`);
+    }
+    const regions = args.replicationRegions ?? [];
+    for (const [i, r] of regions.entries()) {
+        c.check(isRegion(r), `replicationRegions[${i}]`, `"${r}" is not an AWS region code such as "eu-central-1"`);
+    }
+    c.check(new Set(regions).size === regions.length, "replicationRegions", "lists a region twice: list each region once");
+    c.done();
+}
+
+/** The ECR lifecycle policy: expire untagged images after N days, keep the newest M tagged images. Pure. */
+export function lifecyclePolicy(untaggedExpiryDays: number, keepTaggedImages: number): string {
+    return JSON.stringify({
+        rules: [
+            {
+                rulePriority: 1,
+                description: `Expire untagged images after ${untaggedExpiryDays} days`,
+                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedExpiryDays },
+                action: { type: "expire" },
+            },
+            {
+                rulePriority: 2,
+                description: `Keep the newest ${keepTaggedImages} tagged images`,
+                selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: keepTaggedImages },
+                action: { type: "expire" },
+            },
+        ],
+    });
+}
+
+/**
+ * A hardened ECR repository: immutable tags, scan on push, KMS encryption, a lifecycle policy, pull-only grants and
+ * optional cross-region replication.
+ */
+export class ImageRegistry extends pulumi.ComponentResource {
+    /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
+    readonly repositoryUrl: pulumi.Output<string>;
+    readonly repositoryArn: pulumi.Output<string>;
+    readonly repositoryName: pulumi.Output<string>;
+    /** The AWS account ID that owns the registry. */
+    readonly registryId: pulumi.Output<string>;
+    /** ARN of the KMS key the repository is encrypted with. */
+    readonly kmsKeyArn: pulumi.Output<string>;
+    /** URL of the build-cache repository, when `buildCache` is on. */
+    readonly cacheRepositoryUrl: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: ImageRegistryArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        validateImageRegistryArgs(name, args);
+        super(IMAGE_REGISTRY_TYPE, name, {}, opts);
+
+        const d = IMAGE_REGISTRY_DEFAULTS;
+        const repositoryName = args.repositoryName ?? name;
+        const tags = componentTags("ImageRegistry", name, args.tags);
+        const forceDelete = args.forceDelete ?? d.forceDelete;
+
+        let kmsKeyArn: pulumi.Output<string>;
+        if (args.kmsKeyArn !== undefined) {
+            kmsKeyArn = pulumi.output(args.kmsKeyArn);
+        } else {
+            const key = new aws.kms.Key(
+                `${name}-key`,
+                {
+                    description: `ECR encryption key for ${repositoryName}`,
+                    enableKeyRotation: true,
+                    deletionWindowInDays: d.kmsDeletionWindowDays,
+                    tags,
+                },
+                { parent: this },
+            );
+            kmsKeyArn = key.arn;
+        }
+
+        const repository = new aws.ecr.Repository(
+            `${name}-repo`,
+            {
+                name: repositoryName,
+                imageTagMutability: "IMMUTABLE",
+                imageScanningConfiguration: { scanOnPush: true },
+                encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
+                forceDelete,
+                tags,
+            },
+            { parent: this },
+        );
+
+        new aws.ecr.LifecyclePolicy(
+            `${name}-lifecycle`,
+            {
+                repository: repository.name,
+                policy: lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages),
+            },
+            { parent: this },
+        );
+
+        const pullPrincipals = (args.pullPrincipals ?? []).map(principalArn);
+        if (pullPrincipals.length > 0) {
+            new aws.ecr.RepositoryPolicy(
+                `${name}-pull`,
+                {
+                    repository: repository.name,
+                    policy: policyJson(
+                        policyDocument({ Sid: "PullOnly", Effect: "Allow", Principal: { AWS: pullPrincipals }, Action: ECR_PULL_ACTIONS }),
+                    ),
+                },
+                { parent: this },
+            );
+        }
+
+        const regions = args.replicationRegions ?? [];
+        if (regions.length > 0) {
+            // Replicas are created by ECR itself; a creation template keeps them immutable and encrypted too.
+            for (const region of regions) {
+                new aws.ecr.RepositoryCreationTemplate(
+                    `${name}-replica-${region}`,
+                    {
+                        region,
+                        prefix: repositoryName,
+                        description: `Replicas of ${repositoryName}, managed by modelship`,
+                        appliedFors: ["REPLICATION"],
+                        imageTagMutability: "IMMUTABLE",
+                        encryptionConfigurations: [{ encryptionType: "KMS" }],
+                        lifecyclePolicy: lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages),
+                        resourceTags: tags,
+                    },
+                    { parent: this },
+                );
+            }
+            new aws.ecr.ReplicationConfiguration(
+                `${name}-replication`,
+                {
+                    replicationConfiguration: {
+                        rules: [
+                            {
+                                destinations: regions.map((region) => ({ region, registryId: repository.registryId })),
+                                repositoryFilters: [{ filter: repositoryName, filterType: "PREFIX_MATCH" }],
+                            },
+                        ],
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        let cacheRepositoryUrl: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        if (args.buildCache ?? d.buildCache) {
+            const cache = new aws.ecr.Repository(
+                `${name}-cache`,
+                {
+                    name: `${repositoryName}/buildcache`,
+                    // BuildKit overwrites its cache tag on every build, so this repository alone keeps mutable tags.
+                    imageTagMutability: "MUTABLE",
+                    encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
+                    forceDelete: true,
+                    tags,
+                },
+                { parent: this },
+            );
+            new aws.ecr.LifecyclePolicy(
+                `${name}-cache-lifecycle`,
+                { repository: cache.name, policy: lifecyclePolicy(1, d.keepCacheImages) },
+                { parent: this },
+            );
+            cacheRepositoryUrl = cache.repositoryUrl;
+        }
+
+        this.repositoryUrl = repository.repositoryUrl;
+        this.repositoryArn = repository.arn;
+        this.repositoryName = repository.name;
+        this.registryId = repository.registryId;
+        this.kmsKeyArn = kmsKeyArn;
+        this.cacheRepositoryUrl = cacheRepositoryUrl;
+        this.registerOutputs({
+            repositoryUrl: this.repositoryUrl,
+            repositoryArn: this.repositoryArn,
+            repositoryName: this.repositoryName,
+            registryId: this.registryId,
+            kmsKeyArn: this.kmsKeyArn,
+            cacheRepositoryUrl: this.cacheRepositoryUrl,
+        });
+    }
+}

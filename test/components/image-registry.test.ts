@@ -1,0 +1,151 @@
+import { installMockRuntime, valueOf, MOCK_ACCOUNT_ID } from "../support/mocks";
+
+const recorder = installMockRuntime();
+import { ImageRegistry, IMAGE_REGISTRY_DEFAULTS, lifecyclePolicy, validateImageRegistryArgs } from "../../components/image-registry";
+
+const REPO = "aws:ecr/repository:Repository";
+
+describe("ImageRegistry defaults", () => {
+    let registry: ImageRegistry;
+    beforeAll(async () => {
+        registry = new ImageRegistry("models", {});
+        await recorder.settle();
+    });
+
+    it("registers an immutable, scanned repository named after the component", () => {
+        const repo = recorder.one(REPO, "models-repo");
+        expect(repo.inputs.name).toBe("models");
+        expect(repo.inputs.imageTagMutability).toBe("IMMUTABLE");
+        expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
+        expect(repo.inputs.forceDelete).toBe(false);
+    });
+
+    it("encrypts with a KMS key it creates, rotation on", () => {
+        const key = recorder.one("aws:kms/key:Key", "models-key");
+        expect(key.inputs.enableKeyRotation).toBe(true);
+        const repo = recorder.one(REPO, "models-repo");
+        expect(repo.inputs.encryptionConfigurations).toEqual([{ encryptionType: "KMS", kmsKey: key.state.arn }]);
+    });
+
+    it("attaches a lifecycle policy expiring untagged images after 7 days and keeping 50 tagged", () => {
+        const policy = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "models-lifecycle").inputs.policy);
+        expect(policy.rules[0].selection).toMatchObject({ tagStatus: "untagged", countType: "sinceImagePushed", countNumber: 7 });
+        expect(policy.rules[1].selection).toMatchObject({ tagStatus: "tagged", countType: "imageCountMoreThan", countNumber: 50 });
+        expect(IMAGE_REGISTRY_DEFAULTS.untaggedExpiryDays).toBe(7);
+    });
+
+    it("grants no pull access and sets up no replication unless asked", () => {
+        expect(recorder.ofType("aws:ecr/repositoryPolicy:RepositoryPolicy")).toHaveLength(0);
+        expect(recorder.ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration")).toHaveLength(0);
+    });
+
+    it("tags resources with the component and instance names", () => {
+        expect(recorder.one(REPO, "models-repo").inputs.tags).toMatchObject({ "modelship:component": "ImageRegistry", "modelship:name": "models" });
+    });
+
+    it("parents every child to the component", () => {
+        const component = recorder.one("modelship:index:ImageRegistry", "models");
+        const children = recorder.childrenOf(component).map((r) => r.name).sort();
+        expect(children).toEqual(["models-cache", "models-cache-lifecycle", "models-key", "models-lifecycle", "models-repo"]);
+    });
+
+    it("keeps a mutable build-cache repository apart from the immutable one", () => {
+        const cache = recorder.one(REPO, "models-cache");
+        expect(cache.inputs.name).toBe("models/buildcache");
+        expect(cache.inputs.imageTagMutability).toBe("MUTABLE");
+        expect(cache.inputs.encryptionConfigurations[0].encryptionType).toBe("KMS");
+    });
+
+    it("exposes the repository outputs", async () => {
+        expect(await valueOf(registry.repositoryUrl)).toBe(`${MOCK_ACCOUNT_ID}.dkr.ecr.us-west-2.amazonaws.com/models`);
+        expect(await valueOf(registry.repositoryName)).toBe("models");
+        expect(await valueOf(registry.registryId)).toBe(MOCK_ACCOUNT_ID);
+        expect(await valueOf(registry.repositoryArn)).toMatch(/^arn:aws:ecr:.*:repository\/models$/);
+        expect(await valueOf(registry.cacheRepositoryUrl)).toMatch(/\/models\/buildcache$/);
+    });
+});
+
+describe("ImageRegistry with every option", () => {
+    beforeAll(async () => {
+        new ImageRegistry("edge", {
+            repositoryName: "acme/edge-model",
+            kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/existing",
+            untaggedExpiryDays: 3,
+            keepTaggedImages: 20,
+            pullPrincipals: ["arn:aws:iam::210987654321:role/jetson", "111122223333"],
+            replicationRegions: ["eu-central-1", "ap-northeast-1"],
+            forceDelete: true,
+            buildCache: false,
+            tags: { team: "ml" },
+        });
+        await recorder.settle();
+    });
+
+    it("uses the given key and creates none", () => {
+        expect(recorder.ofType("aws:kms/key:Key").filter((k) => k.name.startsWith("edge"))).toHaveLength(0);
+        expect(recorder.one(REPO, "edge-repo").inputs.encryptionConfigurations[0].kmsKey).toBe("arn:aws:kms:us-west-2:123456789012:key/existing");
+    });
+
+    it("grants exactly the pull actions to exactly the listed principals", () => {
+        const doc = JSON.parse(recorder.one("aws:ecr/repositoryPolicy:RepositoryPolicy", "edge-pull").inputs.policy);
+        expect(doc.Statement).toHaveLength(1);
+        expect(doc.Statement[0].Effect).toBe("Allow");
+        expect(doc.Statement[0].Principal.AWS).toEqual(["arn:aws:iam::210987654321:role/jetson", "arn:aws:iam::111122223333:root"]);
+        expect([...doc.Statement[0].Action].sort()).toEqual(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]);
+    });
+
+    it("replicates this repository, and only it, to each region", () => {
+        const rc = recorder.one("aws:ecr/replicationConfiguration:ReplicationConfiguration", "edge-replication").inputs.replicationConfiguration;
+        expect(rc.rules).toHaveLength(1);
+        expect(rc.rules[0].destinations.map((d: { region: string }) => d.region)).toEqual(["eu-central-1", "ap-northeast-1"]);
+        expect(rc.rules[0].destinations[0].registryId).toBe(MOCK_ACCOUNT_ID);
+        expect(rc.rules[0].repositoryFilters).toEqual([{ filter: "acme/edge-model", filterType: "PREFIX_MATCH" }]);
+    });
+
+    it("keeps replicas immutable and encrypted through a creation template per region", () => {
+        const templates = recorder.ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
+        expect(templates.map((t) => t.inputs.region).sort()).toEqual(["ap-northeast-1", "eu-central-1"]);
+        for (const t of templates) {
+            expect(t.inputs.appliedFors).toEqual(["REPLICATION"]);
+            expect(t.inputs.imageTagMutability).toBe("IMMUTABLE");
+            expect(t.inputs.prefix).toBe("acme/edge-model");
+        }
+    });
+
+    it("applies the lifecycle numbers, forceDelete and merged tags", () => {
+        const policy = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "edge-lifecycle").inputs.policy);
+        expect(policy.rules[0].selection.countNumber).toBe(3);
+        expect(policy.rules[1].selection.countNumber).toBe(20);
+        const repo = recorder.one(REPO, "edge-repo");
+        expect(repo.inputs.forceDelete).toBe(true);
+        expect(repo.inputs.tags).toMatchObject({ team: "ml", "modelship:component": "ImageRegistry" });
+        expect(recorder.ofType(REPO).find((r) => r.name === "edge-cache")).toBeUndefined();
+    });
+});
+
+describe("ImageRegistry validation", () => {
+    const cases: [string, object, RegExp][] = [
+        ["bad repository name", { repositoryName: "Models!" }, /repositoryName "Models!" is not a valid ECR repository name/],
+        ["zero expiry", { untaggedExpiryDays: 0 }, /untaggedExpiryDays must be a whole number of days >= 1/],
+        ["fractional keep count", { keepTaggedImages: 2.5 }, /keepTaggedImages must be a whole number >= 1/],
+        ["bad principal", { pullPrincipals: ["jetson"] }, /pullPrincipals\[0\] "jetson" is not an IAM principal/],
+        ["bad region", { replicationRegions: ["europe"] }, /replicationRegions\[0\] "europe" is not an AWS region/],
+        ["duplicate region", { replicationRegions: ["eu-west-1", "eu-west-1"] }, /replicationRegions lists a region twice/],
+    ];
+    it.each(cases)("rejects %s with a message naming the field", (_label, args, message) => {
+        expect(() => validateImageRegistryArgs("reg", args)).toThrow(message);
+        expect(() => new ImageRegistry("reg", args)).toThrow(message);
+    });
+
+    it("reports every problem at once", () => {
+        expect(() => validateImageRegistryArgs("reg", { untaggedExpiryDays: 0, keepTaggedImages: 0 })).toThrow(/untaggedExpiryDays[\s\S]*Also:[\s\S]*keepTaggedImages/);
+    });
+});
+
+describe("lifecyclePolicy", () => {
+    it("orders the untagged rule before the tagged one, as ECR requires for rule priorities", () => {
+        const rules = JSON.parse(lifecyclePolicy(2, 5)).rules;
+        expect(rules.map((r: { rulePriority: number }) => r.rulePriority)).toEqual([1, 2]);
+        expect(rules[1].selection.tagPatternList).toEqual(["*"]);
+    });
+});

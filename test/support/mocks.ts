@@ -1,0 +1,6 @@
+/**
+ * Test helper: installs Pulumi's mock runtime (see cli/mock-runtime.ts) and re-exports the recorder API, so a test
+ * reads "the registry registered an aws:ecr/repository:Repository with imageTagMutability IMMUTABLE".
+ * The cloud cannot run here: provider outputs are deterministic fakes.
+ */
+export { installMockRuntime, valueOf, isSecret, fakeSha256, MOCK_ACCOUNT_ID, MOCK_REGION, type MockRecorder, type RecordedResource } from "../../cli/mock-runtime";
