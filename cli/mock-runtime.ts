@@ -28,6 +28,8 @@ export interface RecordedResource {
     provider?: string;
     /** True for custom (provider) resources, false for components. */
     custom: boolean;
+    /** Outputs a component registered with `registerOutputs` (plain values; secrets unwrapped). */
+    outputs?: Record<string, any>;
 }
 
 /** Computes the provider outputs of one resource type from its name and inputs. */
@@ -275,6 +277,12 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
         });
         current = {};
         return done;
+    };
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
+        const resource = recorder.resources.find((r) => r.urn === req.getUrn());
+        if (resource) resource.outputs = unwrapSecrets(req.getOutputs()?.toJavaScript() ?? {}).value;
+        return registerOutputs(req, callback);
     };
     return recorder;
 }

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ECR_PULL_ACTIONS, policyDocument, policyJson } from "./internal/iam";
+import { ECR_PULL_ACTIONS, type PolicyDocument, type PolicyStatement, policyDocument, policyJson } from "./internal/iam";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
 
@@ -30,6 +30,17 @@ export interface ImageRegistryArgs {
      * which must overwrite its cache tag and so cannot live in the immutable repository. Default true.
      */
     buildCache?: boolean;
+    /**
+     * Create an IAM role that can pull from this repository and its replicas and nothing else, for edge devices or
+     * on-prem nodes. Trusted by IAM Roles Anywhere trust anchors (devices holding X.509 certificates) and/or by the
+     * listed principals. Default: no role.
+     */
+    pullRole?: {
+        /** IAM Roles Anywhere trust anchor ARNs whose certificates may assume the role. */
+        trustAnchorArns?: string[];
+        /** Principal ARNs (or account IDs) that may assume the role. */
+        trustedPrincipals?: string[];
+    };
     /** Tags merged onto the defaults, which name the component. */
     tags?: Record<string, string>;
 }
@@ -68,6 +79,17 @@ export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs)
         c.check(isRegion(r), `replicationRegions[${i}]`, `"${r}" is not an AWS region code such as "eu-central-1"`);
     }
     c.check(new Set(regions).size === regions.length, "replicationRegions", "lists a region twice: list each region once");
+    if (args.pullRole) {
+        const anchors = args.pullRole.trustAnchorArns ?? [];
+        const principals = args.pullRole.trustedPrincipals ?? [];
+        c.check(anchors.length + principals.length > 0, "pullRole", "trusts nobody: give trustAnchorArns (IAM Roles Anywhere) or trustedPrincipals");
+        for (const [i, a] of anchors.entries()) {
+            c.check(/^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]+$/.test(a), `pullRole.trustAnchorArns[${i}]`, `"${a}" is not an IAM Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:<region>:<account>:trust-anchor/<id>)`);
+        }
+        for (const [i, p] of principals.entries()) {
+            c.check(isPrincipal(p), `pullRole.trustedPrincipals[${i}]`, `"${p}" is not an IAM principal ARN or account ID`);
+        }
+    }
     c.done();
 }
 
@@ -91,6 +113,29 @@ export function lifecyclePolicy(untaggedExpiryDays: number, keepTaggedImages: nu
     });
 }
 
+/** Trust policy of the pull role: Roles Anywhere trust anchors (pinned by source ARN) and/or principals. Pure. */
+export function pullRoleTrustPolicy(trustAnchorArns: string[], trustedPrincipals: string[]): PolicyDocument {
+    const statements: PolicyStatement[] = [];
+    if (trustAnchorArns.length > 0) {
+        statements.push({
+            Sid: "RolesAnywhere",
+            Effect: "Allow",
+            Principal: { Service: "rolesanywhere.amazonaws.com" },
+            Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+            Condition: { ArnEquals: { "aws:SourceArn": trustAnchorArns } },
+        });
+    }
+    if (trustedPrincipals.length > 0) {
+        statements.push({ Sid: "Principals", Effect: "Allow", Principal: { AWS: trustedPrincipals.map(principalArn) }, Action: "sts:AssumeRole" });
+    }
+    return policyDocument(...statements);
+}
+
+/** The repository ARN in another region (ECR replicas keep the repository name). Pure. */
+export function replicaRepositoryArn(repositoryArn: string, region: string): string {
+    return repositoryArn.replace(/^(arn:aws[a-z-]*:ecr:)[a-z0-9-]+(:)/, `$1${region}$2`);
+}
+
 /**
  * A hardened ECR repository: immutable tags, scan on push, KMS encryption, a lifecycle policy, pull-only grants and
  * optional cross-region replication.
@@ -106,6 +151,8 @@ export class ImageRegistry extends pulumi.ComponentResource {
     readonly kmsKeyArn: pulumi.Output<string>;
     /** URL of the build-cache repository, when `buildCache` is on. */
     readonly cacheRepositoryUrl: pulumi.Output<string | undefined>;
+    /** ARN of the pull-only role, when `pullRole` is set. */
+    readonly pullRoleArn: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ImageRegistryArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         validateImageRegistryArgs(name, args);
@@ -226,13 +273,49 @@ export class ImageRegistry extends pulumi.ComponentResource {
             cacheRepositoryUrl = cache.repositoryUrl;
         }
 
+        let pullRoleArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        if (args.pullRole) {
+            const role = new aws.iam.Role(
+                `${name}-pull-role`,
+                {
+                    description: `Pull-only access to ECR repository ${repositoryName} and its replicas`,
+                    assumeRolePolicy: policyJson(pullRoleTrustPolicy(args.pullRole.trustAnchorArns ?? [], args.pullRole.trustedPrincipals ?? [])),
+                    maxSessionDuration: 3600,
+                    tags,
+                },
+                { parent: this },
+            );
+            new aws.iam.RolePolicy(
+                `${name}-pull-role-policy`,
+                {
+                    role: role.name,
+                    policy: policyJson(
+                        policyDocument(
+                            // GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
+                            { Sid: "Login", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+                            {
+                                Sid: "PullThisRepository",
+                                Effect: "Allow",
+                                Action: ECR_PULL_ACTIONS,
+                                Resource: repository.arn.apply((arn) => [arn, ...regions.map((r) => replicaRepositoryArn(arn, r))]),
+                            },
+                        ),
+                    ),
+                },
+                { parent: this },
+            );
+            pullRoleArn = role.arn;
+        }
+
         this.repositoryUrl = repository.repositoryUrl;
         this.repositoryArn = repository.arn;
         this.repositoryName = repository.name;
         this.registryId = repository.registryId;
         this.kmsKeyArn = kmsKeyArn;
         this.cacheRepositoryUrl = cacheRepositoryUrl;
+        this.pullRoleArn = pullRoleArn;
         this.registerOutputs({
+            pullRoleArn: this.pullRoleArn,
             repositoryUrl: this.repositoryUrl,
             repositoryArn: this.repositoryArn,
             repositoryName: this.repositoryName,

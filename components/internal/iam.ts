@@ -11,7 +11,7 @@ export interface PolicyStatement {
     Effect: "Allow" | "Deny";
     Principal?: Principal;
     Action: string | string[];
-    Resource?: pulumi.Input<string> | pulumi.Input<string>[];
+    Resource?: pulumi.Input<string | string[]> | pulumi.Input<string>[];
     Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;
 }
 

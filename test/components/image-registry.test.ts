@@ -149,3 +149,43 @@ describe("lifecyclePolicy", () => {
         expect(rules[1].selection.tagPatternList).toEqual(["*"]);
     });
 });
+
+describe("ImageRegistry pull role", () => {
+    const anchor = "arn:aws:rolesanywhere:eu-central-1:123456789012:trust-anchor/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
+    let registry: ImageRegistry;
+    beforeAll(async () => {
+        registry = new ImageRegistry("devices", {
+            replicationRegions: ["eu-central-1"],
+            pullRole: { trustAnchorArns: [anchor], trustedPrincipals: ["arn:aws:iam::123456789012:role/onprem-nodes"] },
+        });
+        await recorder.settle();
+    });
+
+    it("trusts exactly the Roles Anywhere anchor and the listed principals", () => {
+        const trust = JSON.parse(recorder.one("aws:iam/role:Role", "devices-pull-role").inputs.assumeRolePolicy);
+        expect(trust.Statement).toEqual([
+            {
+                Sid: "RolesAnywhere",
+                Effect: "Allow",
+                Principal: { Service: "rolesanywhere.amazonaws.com" },
+                Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                Condition: { ArnEquals: { "aws:SourceArn": [anchor] } },
+            },
+            { Sid: "Principals", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::123456789012:role/onprem-nodes"] }, Action: "sts:AssumeRole" },
+        ]);
+    });
+
+    it("may pull this repository and its replicas only, and log in", async () => {
+        const policy = JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy", "devices-pull-role-policy").inputs.policy);
+        const arn = await valueOf(registry.repositoryArn);
+        expect(policy.Statement[0]).toEqual({ Sid: "Login", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" });
+        expect(policy.Statement[1].Action).toEqual(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]);
+        expect(policy.Statement[1].Resource).toEqual([arn, arn.replace(":us-west-2:", ":eu-central-1:")]);
+        expect(await valueOf(registry.pullRoleArn)).toMatch(/^arn:aws:iam::123456789012:role\//);
+    });
+
+    it("refuses a role that trusts nobody or a malformed anchor", () => {
+        expect(() => validateImageRegistryArgs("reg", { pullRole: {} })).toThrow(/pullRole trusts nobody/);
+        expect(() => validateImageRegistryArgs("reg", { pullRole: { trustAnchorArns: ["anchor"] } })).toThrow(/pullRole.trustAnchorArns\[0\] "anchor" is not an IAM Roles Anywhere trust anchor ARN/);
+    });
+});

@@ -1,0 +1,181 @@
+import { HttpError } from './errors';
+import type { Metrics } from './metrics';
+import type { Model, NamedTensor, TensorData } from './model';
+import type { InferRequest } from './protocol';
+
+export interface BatcherOptions {
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  maxQueueSize: number;
+}
+
+interface Pending {
+  req: InferRequest;
+  enqueuedAt: number;
+  resolve(outputs: Record<string, NamedTensor>): void;
+  reject(err: unknown): void;
+}
+
+type Typed = Exclude<TensorData, string[]>;
+
+function concat(parts: TensorData[]): TensorData {
+  if (Array.isArray(parts[0])) return ([] as string[]).concat(...(parts as string[][]));
+  const first = parts[0] as Typed;
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const Ctor = first.constructor as new (n: number) => Typed;
+  const out = new Ctor(total);
+  let offset = 0;
+  for (const p of parts as Typed[]) {
+    (out as { set(src: ArrayLike<unknown>, at: number): void }).set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+function rowsOf(data: TensorData, start: number, end: number): TensorData {
+  return Array.isArray(data) ? data.slice(start, end) : (data as Typed).subarray(start, end);
+}
+
+/**
+ * Dynamic batching: requests that arrive while the model is busy, or within
+ * MAX_QUEUE_DELAY_MS of each other, are stacked along the leading dim into one
+ * session run and the outputs are cut back into each caller's rows.
+ *
+ * Only one run is in flight at a time: ONNX Runtime already spreads a run
+ * over the intra-op threads, and two concurrent runs would just fight for
+ * them. The queue is bounded so overload turns into fast 503s, not memory.
+ */
+export class Batcher {
+  private readonly queue: Pending[] = [];
+  private queuedRows = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly maxRows: number;
+  /** Session runs so far; tests compare it with the number of requests. */
+  runs = 0;
+
+  constructor(
+    private readonly model: Model,
+    private readonly options: BatcherOptions,
+    private readonly metrics: Metrics,
+  ) {
+    this.maxRows = model.batchable ? options.maxBatchSize : 1;
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  get busy(): boolean {
+    return this.running || this.queue.length > 0;
+  }
+
+  submit(req: InferRequest): Promise<Record<string, NamedTensor>> {
+    if (this.queue.length >= this.options.maxQueueSize) {
+      this.metrics.rejected.inc({ reason: 'queue_full' });
+      return Promise.reject(
+        new HttpError(503, `inference queue is full (${this.options.maxQueueSize} requests waiting); retry later`, { 'retry-after': '1' }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, enqueuedAt: performance.now(), resolve, reject });
+      this.queuedRows += req.rows;
+      this.metrics.queueDepth.set(this.queue.length);
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.running || this.queue.length === 0) return;
+    const waited = performance.now() - this.queue[0].enqueuedAt;
+    if (this.queuedRows >= this.maxRows || waited >= this.options.maxQueueDelayMs) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.runNext();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, this.options.maxQueueDelayMs - waited);
+    }
+  }
+
+  private take(): Pending[] {
+    const batch: Pending[] = [this.queue.shift()!];
+    let rows = batch[0].req.rows;
+    while (this.queue.length > 0 && rows + this.queue[0].req.rows <= this.maxRows) {
+      const next = this.queue.shift()!;
+      rows += next.req.rows;
+      batch.push(next);
+    }
+    this.queuedRows -= rows;
+    this.metrics.queueDepth.set(this.queue.length);
+    return batch;
+  }
+
+  private async runNext(): Promise<void> {
+    this.running = true;
+    const batch = this.take();
+    const started = performance.now();
+    for (const p of batch) this.metrics.queueWait.observe((started - p.enqueuedAt) / 1000);
+    try {
+      if (batch.length === 1) {
+        const { req } = batch[0];
+        batch[0].resolve(await this.timedRun(req.rows, req.inputs, req.outputs));
+      } else {
+        await this.runMerged(batch);
+      }
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.running = false;
+      this.kick();
+    }
+  }
+
+  private async timedRun(rows: number, feeds: Record<string, NamedTensor>, outputs: string[]) {
+    this.runs++;
+    this.metrics.batchSize.observe(rows);
+    const end = this.metrics.inferenceDuration.startTimer();
+    try {
+      return await this.model.run(feeds, outputs);
+    } finally {
+      end();
+    }
+  }
+
+  private async runMerged(batch: Pending[]): Promise<void> {
+    const rows = batch.reduce((n, p) => n + p.req.rows, 0);
+    const feeds: Record<string, NamedTensor> = {};
+    for (const spec of this.model.inputs) {
+      const parts = batch.map((p) => p.req.inputs[spec.name]);
+      feeds[spec.name] = {
+        name: spec.name,
+        datatype: spec.datatype,
+        shape: [rows, ...parts[0].shape.slice(1)],
+        data: concat(parts.map((t) => t.data)),
+      };
+    }
+    // One caller wanting all outputs means all; otherwise the union.
+    const wanted = batch.some((p) => p.req.outputs.length === 0) ? [] : [...new Set(batch.flatMap((p) => p.req.outputs))];
+    const outputs = await this.timedRun(rows, feeds, wanted);
+
+    let offset = 0;
+    for (const p of batch) {
+      const mine: Record<string, NamedTensor> = {};
+      const names = p.req.outputs.length > 0 ? p.req.outputs : Object.keys(outputs);
+      for (const name of names) {
+        const t = outputs[name];
+        const perRow = t.data.length / rows;
+        mine[name] = {
+          name,
+          datatype: t.datatype,
+          shape: [p.req.rows, ...t.shape.slice(1)],
+          data: rowsOf(t.data, offset * perRow, (offset + p.req.rows) * perRow),
+        };
+      }
+      offset += p.req.rows;
+      p.resolve(mine);
+    }
+  }
+}

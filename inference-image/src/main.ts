@@ -1,0 +1,57 @@
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config';
+import { loadModel } from './model';
+import { buildServer } from './server';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`modelship-inference: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: 'modelship-inference', model: config.modelName } });
+  const server = buildServer({ config, logger });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutdown requested');
+    // The hard bound: whatever happens in the drain, the process is gone by then.
+    setTimeout(() => {
+      logger.error('drain timed out; exiting with requests still open');
+      process.exit(1);
+    }, config.drainTimeoutMs + 1000).unref();
+    server
+      .drain(config.drainTimeoutMs)
+      .then((clean) => process.exit(clean ? 0 : 1))
+      .catch((err) => {
+        logger.error({ err }, 'drain failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  // Listen before loading so liveness answers while a large model loads; readiness stays 503 until warm.
+  const address = await server.app.listen({ host: config.host, port: config.port });
+  logger.info({ address, config: { ...config } }, 'listening');
+  try {
+    const model = await loadModel(config, logger);
+    if (stopping) return;
+    await server.attachModel(model);
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, 'model failed to load');
+    process.exit(1);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`modelship-inference: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DockerfileParser, type Instruction, ModifiableInstruction } from 'dockerfile-ast';
+import { validate } from 'dockerfile-utils';
+
+const root = join(__dirname, '..');
+const text = readFileSync(join(root, 'Dockerfile'), 'utf8');
+const dockerfile = DockerfileParser.parse(text);
+
+/** Instructions grouped by the stage they belong to. */
+function stages(): Map<string, Instruction[]> {
+  const out = new Map<string, Instruction[]>();
+  let current: Instruction[] | undefined;
+  for (const inst of dockerfile.getInstructions()) {
+    if (inst.getKeyword() === 'FROM') {
+      const from = dockerfile.getFROMs().find((f) => f.getRange().start.line === inst.getRange().start.line)!;
+      current = [];
+      out.set(from.getBuildStage() ?? `stage${out.size}`, current);
+    }
+    current?.push(inst);
+  }
+  return out;
+}
+
+const byStage = stages();
+const RUNTIME = ['cpu', 'gpu'];
+/** Arguments including flags such as --from, as written. */
+const args = (inst: Instruction) => {
+  const flags = inst instanceof ModifiableInstruction ? inst.getFlags().map((f) => `--${f.getName()}=${f.getValue()}`) : [];
+  return [...flags, inst.getArgumentsContent() ?? ''].join(' ');
+};
+const of = (stage: string, keyword: string) => byStage.get(stage)!.filter((i) => i.getKeyword() === keyword);
+
+describe('Dockerfile', () => {
+  it('passes dockerfile-utils lint with no problems', () => {
+    expect(validate(text)).toEqual([]);
+  });
+
+  it('has build, deps and the cpu and gpu runtime stages, cpu last (the default target)', () => {
+    expect([...byStage.keys()]).toEqual(['build', 'deps', 'deps-gpu', 'gpu', 'cpu']);
+  });
+
+  it('pins every base image by exact version tag and digest', () => {
+    const initialArgs = Object.fromEntries(
+      dockerfile.getInitialARGs().map((a) => [a.getProperty()!.getName(), a.getProperty()!.getValue()!]),
+    );
+    expect(initialArgs.NODE_IMAGE).toMatch(/^node:\d+\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(initialArgs.CUDA_IMAGE).toMatch(/^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    for (const from of dockerfile.getFROMs()) {
+      expect(['${NODE_IMAGE}', '${CUDA_IMAGE}', 'deps']).toContain(from.getImage());
+    }
+  });
+
+  it('installs dependencies before copying sources, so code changes keep the dependency layer', () => {
+    const build = byStage.get('build')!.map((i) => `${i.getKeyword()} ${args(i)}`);
+    const install = build.findIndex((l) => l.startsWith('RUN npm ci'));
+    const manifests = build.findIndex((l) => l.startsWith('COPY package.json package-lock.json'));
+    const sources = build.findIndex((l) => l.startsWith('COPY src'));
+    expect(manifests).toBeGreaterThanOrEqual(0);
+    expect(manifests).toBeLessThan(install);
+    expect(install).toBeLessThan(sources);
+  });
+
+  it('installs production dependencies only for runtime, prunes other platforms, and opts in to CUDA only for gpu', () => {
+    const deps = of('deps', 'RUN').map(args).join('\n');
+    expect(deps).toMatch(/npm ci --omit=dev/);
+    expect(deps).toMatch(/prune-ort\.mjs/);
+    expect(deps).not.toMatch(/ONNXRUNTIME_NODE_INSTALL/);
+    expect(of('deps-gpu', 'RUN').map(args).join('\n')).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    expect(readFileSync(join(root, '.npmrc'), 'utf8')).toMatch(/^onnxruntime-node-install=skip$/m);
+  });
+
+  describe.each(RUNTIME)('runtime stage %s', (stage) => {
+    it('runs as the fixed non-root uid 10001', () => {
+      const users = of(stage, 'USER').map(args);
+      expect(users.at(-1)).toBe('10001:10001');
+    });
+
+    it('has an exec-form ENTRYPOINT running node directly', () => {
+      const [entry] = of(stage, 'ENTRYPOINT');
+      expect(JSON.parse(args(entry))).toEqual(['node', 'dist/src/main.js']);
+    });
+
+    it('sets NODE_ENV=production, defaults to the baked demo model and exposes the port', () => {
+      const env = of(stage, 'ENV').map(args).join(' ');
+      expect(env).toMatch(/NODE_ENV=production/);
+      expect(env).toMatch(/MODEL_PATH=\/app\/models\/demo\/model\.onnx/);
+      expect(env).toMatch(/PORT=8080/);
+      expect(of(stage, 'EXPOSE').map(args)).toEqual(['8080']);
+    });
+
+    it('copies only runtime artifacts from earlier stages', () => {
+      const copies = of(stage, 'COPY').map(args);
+      const allowed = [
+        /^--from=deps(-gpu)? \/app\/node_modules \.\/node_modules$/,
+        /^--from=build \/src\/package\.json \.\/package\.json$/,
+        /^--from=build \/src\/models\/demo\/model\.onnx \.\/models\/demo\/model\.onnx$/,
+        /^--from=build \/src\/dist\/src \.\/dist\/src$/,
+        /^--from=build \/usr\/local\/bin\/node \/usr\/local\/bin\/node$/,
+      ];
+      for (const c of copies) expect(allowed.some((re) => re.test(c))).toBe(true);
+      expect(copies.some((c) => c.includes('dist/src'))).toBe(true);
+      // Never the whole build tree, sources, or dev node_modules.
+      for (const c of copies) expect(c).not.toMatch(/--from=build \/src\/node_modules|\/src\/src|--from=build \/src \.|tsconfig/);
+    });
+
+    it('installs nothing and builds nothing', () => {
+      const runs = of(stage, 'RUN').map(args).join('\n');
+      expect(runs).not.toMatch(/\b(npm (ci|install)|apt-get|apt |yarn add|tsc|gcc|make|pip)\b/);
+      expect(of(stage, 'ADD')).toHaveLength(0);
+    });
+  });
+
+  it('gpu stage uses the CUDA base and the CUDA-enabled dependencies', () => {
+    expect(dockerfile.getFROMs().find((f) => f.getBuildStage() === 'gpu')!.getImage()).toBe('${CUDA_IMAGE}');
+    expect(of('gpu', 'COPY').map(args)).toContain('--from=deps-gpu /app/node_modules ./node_modules');
+    expect(of('cpu', 'COPY').map(args)).toContain('--from=deps /app/node_modules ./node_modules');
+  });
+
+  it('.dockerignore keeps local installs, build output and models out of the context', () => {
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['**/node_modules', 'dist', 'models', 'test']) expect(ignore).toContain(entry);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The cloud target: ImageRegistry -> InferenceImage (gpu stage) -> GpuCluster -> ServingAddons (KEDA, Prometheus)
+ * -> SecretWiring (Secrets Manager) -> InferenceService on GPU nodes.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
+import { type CloudConfig } from "./config";
+
+export interface CloudTargetArgs extends CloudConfig {
+    /** Secret values by name (Pulumi secrets), wired into the pods. */
+    secretValues: Record<string, pulumi.Input<string>>;
+}
+
+export interface CloudTargetOutputs {
+    registry: ImageRegistry;
+    image: InferenceImage;
+    cluster: GpuCluster;
+    addons: ServingAddons;
+    secrets?: SecretWiring;
+    service: InferenceService;
+}
+
+/** Builds the cloud target from its configuration. Callable from any Pulumi program. */
+export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOptions): CloudTargetOutputs {
+    const prefix = args.name;
+    const registry = new ImageRegistry(
+        prefix,
+        {
+            repositoryName: args.repository.name,
+            untaggedExpiryDays: args.repository.untaggedExpiryDays,
+            keepTaggedImages: args.repository.keepTaggedImages,
+            pullPrincipals: args.repository.pullPrincipals,
+        },
+        opts,
+    );
+    const image = new InferenceImage(
+        `${prefix}-image`,
+        {
+            context: args.image.context,
+            dockerfile: args.image.dockerfile,
+            target: args.image.target ?? "gpu",
+            platforms: args.image.platforms ?? ["linux/amd64"],
+            registry,
+        },
+        opts,
+    );
+    const cluster = new GpuCluster(
+        `${prefix}-cluster`,
+        {
+            version: args.cluster.version,
+            publicAccessCidrs: args.cluster.publicAccessCidrs,
+            admins: args.cluster.admins,
+            vpcId: args.cluster.vpcId,
+            privateSubnetIds: args.cluster.privateSubnetIds,
+            publicSubnetIds: args.cluster.publicSubnetIds,
+            gpuNodeGroups: args.cluster.gpuNodeGroups,
+            scaleDownDelay: args.cluster.scaleDownDelay,
+        },
+        opts,
+    );
+    const onCluster = { ...opts, provider: cluster.provider };
+    const addons = new ServingAddons(`${prefix}-addons`, {}, onCluster);
+
+    const svc = args.service;
+    const secrets =
+        Object.keys(args.secretValues).length > 0
+            ? new SecretWiring(`${prefix}-secrets`, { mode: "aws", namespace: svc.namespace, createNamespace: true, secrets: args.secretValues, cluster }, onCluster)
+            : undefined;
+
+    const service = new InferenceService(
+        `${prefix}-server`,
+        {
+            image: image.ref,
+            namespace: svc.namespace,
+            createNamespace: secrets === undefined,
+            port: svc.port,
+            modelName: args.modelName,
+            gpu: svc.gpusPerPod,
+            scheduling: svc.gpusPerPod > 0 ? cluster.gpuScheduling : undefined,
+            replicas: svc.replicas,
+            resources: { cpu: svc.cpu, memory: svc.memory },
+            modelLoadSeconds: svc.modelLoadSeconds,
+            secret: secrets,
+            autoscaling: { prometheusUrl: addons.prometheusUrl },
+            egressCidrs: svc.egressCidrs,
+        },
+        { ...onCluster, dependsOn: [addons] },
+    );
+    return { registry, image, cluster, addons, secrets, service };
+}

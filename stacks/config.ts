@@ -1,0 +1,208 @@
+/**
+ * Stack configuration: one schema per target, validated with zod so that a missing or malformed key fails before any
+ * resource is declared, with a message naming the key. Every key is documented in the README.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+export const CONFIG_NAMESPACE = "modelship";
+export const TARGETS = ["cloud", "edge", "hybrid"] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** A configuration problem, naming the key. */
+export class ConfigError extends Error {
+    constructor(
+        readonly key: string,
+        problem: string,
+    ) {
+        super(`${key}: ${problem}`);
+        this.name = "ConfigError";
+    }
+}
+
+const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "expected an AWS region code such as eu-central-1");
+const principal = z.string().regex(/^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+))$/, "expected an IAM principal ARN or a 12-digit account ID");
+const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected an IPv4 CIDR such as 203.0.113.0/24");
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected lowercase letters, digits and dashes");
+const positiveInt = z.number().int().min(1);
+
+const imageSchema = z
+    .object({
+        /** Build context, relative to the project root. */
+        context: z.string().min(1).default("inference-image"),
+        dockerfile: z.string().min(1).optional(),
+        /** Dockerfile stage. */
+        target: z.string().min(1).optional(),
+        platforms: z.array(z.string()).min(1).optional(),
+    })
+    .strict()
+    .default({ context: "inference-image" });
+
+const repositorySchema = z
+    .object({
+        name: z.string().min(2).optional(),
+        untaggedExpiryDays: positiveInt.optional(),
+        keepTaggedImages: positiveInt.optional(),
+        pullPrincipals: z.array(principal).optional(),
+    })
+    .strict()
+    .default({});
+
+const gpuNodeGroupSchema = z
+    .object({
+        name,
+        instanceTypes: z.array(z.string().min(1)).min(1),
+        minSize: z.number().int().min(0).optional(),
+        maxSize: positiveInt,
+        desiredSize: z.number().int().min(0).optional(),
+        capacityType: z.enum(["ON_DEMAND", "SPOT"]).optional(),
+        amiType: z.string().optional(),
+        diskSizeGb: positiveInt.optional(),
+        labels: z.record(z.string(), z.string()).optional(),
+    })
+    .strict();
+
+const clusterSchema = z
+    .object({
+        /** Kubernetes version, pinned. */
+        version: z.string().regex(/^1\.\d+$/, "expected a Kubernetes minor version such as \"1.33\""),
+        publicAccessCidrs: z.array(cidr).default([]),
+        admins: z.array(principal).default([]),
+        vpcId: z.string().optional(),
+        privateSubnetIds: z.array(z.string()).optional(),
+        publicSubnetIds: z.array(z.string()).optional(),
+        gpuNodeGroups: z.array(gpuNodeGroupSchema).min(1, "list at least one GPU node group"),
+        scaleDownDelay: z.string().regex(/^\d+[smh]$/, "expected a duration such as 10m").optional(),
+    })
+    .strict();
+
+const replicasSchema = z
+    .object({ min: z.number().int().min(0), max: positiveInt })
+    .strict()
+    .refine((r) => r.max >= r.min, { message: "max must be >= min" });
+
+const serviceSchema = z
+    .object({
+        namespace: name.default("inference"),
+        replicas: replicasSchema.default({ min: 1, max: 4 }),
+        gpusPerPod: z.number().int().min(0).default(1),
+        port: z.number().int().min(1).max(65535).default(8080),
+        cpu: z.string().optional(),
+        memory: z.string().optional(),
+        modelLoadSeconds: positiveInt.optional(),
+        egressCidrs: z.array(cidr).default([]),
+    })
+    .strict()
+    .default({ namespace: "inference", replicas: { min: 1, max: 4 }, gpusPerPod: 1, port: 8080, egressCidrs: [] });
+
+const deviceSchema = z
+    .object({
+        name,
+        /** Docker host: ssh://user@host. */
+        host: z.string().regex(/^(ssh|tcp):\/\//, "expected ssh://user@host (or tcp://host:2376)"),
+        gpus: z.boolean().default(true),
+        hostPort: z.number().int().min(1).max(65535).optional(),
+        platform: z.enum(["linux/amd64", "linux/arm64"]).optional(),
+        sshOpts: z.array(z.string()).optional(),
+    })
+    .strict();
+
+const onPremSchema = z
+    .object({
+        namespace: name.default("inference"),
+        replicas: replicasSchema.default({ min: 1, max: 2 }),
+        gpusPerPod: z.number().int().min(0).default(0),
+        nodeSelector: z.record(z.string(), z.string()).optional(),
+        port: z.number().int().min(1).max(65535).default(8080),
+        egressCidrs: z.array(cidr).default([]),
+    })
+    .strict()
+    .default({ namespace: "inference", replicas: { min: 1, max: 2 }, gpusPerPod: 0, port: 8080, egressCidrs: [] });
+
+const common = {
+    /** Prefix of every resource name. */
+    name: name.default("modelship"),
+    modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default("demo"),
+    image: imageSchema,
+    repository: repositorySchema,
+    /** Names of secret config keys to wire into the pods (each read with requireSecret). */
+    secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment-variable-like name")).default([]),
+};
+
+export const cloudSchema = z.object({ ...common, cluster: clusterSchema, service: serviceSchema }).strict();
+export const edgeSchema = z
+    .object({
+        ...common,
+        deviceRegion: region,
+        rolesAnywhereTrustAnchorArn: z.string().regex(/^arn:aws[a-z-]*:rolesanywhere:/, "expected an IAM Roles Anywhere trust anchor ARN").optional(),
+        devicePrincipals: z.array(principal).default([]),
+        devices: z.array(deviceSchema).default([]),
+    })
+    .strict()
+    .refine((c) => c.rolesAnywhereTrustAnchorArn !== undefined || c.devicePrincipals.length > 0, {
+        message: "set rolesAnywhereTrustAnchorArn (devices authenticate with X.509 certificates) or devicePrincipals, so the device pull role trusts someone",
+        path: ["rolesAnywhereTrustAnchorArn"],
+    });
+export const hybridSchema = z.object({ ...common, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema }).strict();
+
+export type CloudConfig = z.infer<typeof cloudSchema>;
+export type EdgeConfig = z.infer<typeof edgeSchema>;
+export type HybridConfig = z.infer<typeof hybridSchema>;
+
+/** Keys each target reads (besides `target`), for error messages and the README. */
+const KEYS: Record<Target, string[]> = {
+    cloud: ["name", "modelName", "image", "repository", "secrets", "cluster", "service"],
+    edge: ["name", "modelName", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "devicePrincipals", "devices"],
+    hybrid: ["name", "modelName", "image", "repository", "secrets", "cluster", "service", "onPrem"],
+};
+
+/** Reads one non-secret key; returns JSON-decoded objects and plain strings. */
+export type ConfigGetter = (key: string) => unknown;
+
+/** Parses the target's keys with its schema; throws a {@link ConfigError} naming the first bad key. Pure. */
+export function parseTargetConfig<T extends Target>(target: T, get: ConfigGetter): T extends "cloud" ? CloudConfig : T extends "edge" ? EdgeConfig : HybridConfig {
+    const raw: Record<string, unknown> = {};
+    for (const key of KEYS[target]) {
+        const v = get(key);
+        if (v !== undefined) raw[key] = v;
+    }
+    const schema = target === "cloud" ? cloudSchema : target === "edge" ? edgeSchema : hybridSchema;
+    const result = schema.safeParse(raw);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        const path = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+        throw new ConfigError(`${CONFIG_NAMESPACE}:${path || "?"}`, issue.message);
+    }
+    return result.data as never;
+}
+
+/** Reads `modelship:target`. */
+export function parseTarget(value: unknown): Target {
+    if (value === undefined) throw new ConfigError(`${CONFIG_NAMESPACE}:target`, `is required: set it to one of ${TARGETS.join(", ")}`);
+    if (!TARGETS.includes(value as Target)) throw new ConfigError(`${CONFIG_NAMESPACE}:target`, `"${String(value)}" is not a target: use one of ${TARGETS.join(", ")}`);
+    return value as Target;
+}
+
+/** A getter over Pulumi config: structured values (stored as JSON) decode, plain strings pass through. */
+export function pulumiConfigGetter(config: pulumi.Config): ConfigGetter {
+    return (key) => {
+        const value = config.get(key);
+        if (value === undefined || !/^\s*[[{]/.test(value)) return value;
+        try {
+            return JSON.parse(value);
+        } catch {
+            throw new ConfigError(`${CONFIG_NAMESPACE}:${key}`, "is not valid JSON/YAML structure");
+        }
+    };
+}
+
+/** Reads each named secret as a Pulumi secret. */
+export function readSecrets(config: pulumi.Config, names: string[]): Record<string, pulumi.Output<string>> {
+    const out: Record<string, pulumi.Output<string>> = {};
+    for (const n of names) {
+        const value = config.getSecret(n);
+        if (value === undefined) throw new ConfigError(`${CONFIG_NAMESPACE}:${n}`, `is listed in ${CONFIG_NAMESPACE}:secrets but not set: pulumi config set --secret ${CONFIG_NAMESPACE}:${n} <value>`);
+        out[n] = value;
+    }
+    return out;
+}

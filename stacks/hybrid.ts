@@ -1,0 +1,58 @@
+/**
+ * The hybrid target: the cloud target, plus the same image digest on an existing on-prem or edge Kubernetes cluster
+ * reached through a kubeconfig (a secret), with its secrets as a Kubernetes Secret.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { InferenceService, SecretWiring, ServingAddons } from "../components";
+import { cloudTarget, type CloudTargetOutputs } from "./cloud";
+import { type HybridConfig } from "./config";
+
+export interface HybridTargetArgs extends HybridConfig {
+    /** Secret values by name (Pulumi secrets), wired into the pods of both clusters. */
+    secretValues: Record<string, pulumi.Input<string>>;
+    /** Kubeconfig of the on-prem cluster (a Pulumi secret). */
+    onPremKubeconfig: pulumi.Input<string>;
+}
+
+export interface HybridTargetOutputs {
+    cloud: CloudTargetOutputs;
+    onPremProvider: k8s.Provider;
+    onPremAddons: ServingAddons;
+    onPremSecrets?: SecretWiring;
+    onPremService: InferenceService;
+}
+
+/** Builds the hybrid target. Callable from any Pulumi program. */
+export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentResourceOptions): HybridTargetOutputs {
+    const cloud = cloudTarget(args, opts);
+    const prefix = `${args.name}-onprem`;
+    const onPremProvider = new k8s.Provider(`${prefix}-k8s`, { kubeconfig: args.onPremKubeconfig, enableServerSideApply: true }, opts);
+    const onPrem = { ...opts, provider: onPremProvider };
+    const addons = new ServingAddons(`${prefix}-addons`, {}, onPrem);
+
+    const o = args.onPrem;
+    const secrets =
+        Object.keys(args.secretValues).length > 0
+            ? new SecretWiring(`${prefix}-secrets`, { mode: "kubernetes", namespace: o.namespace, createNamespace: true, secrets: args.secretValues }, onPrem)
+            : undefined;
+    const service = new InferenceService(
+        `${prefix}-server`,
+        {
+            // The very digest the cloud runs: one build, two clusters.
+            image: cloud.image.ref,
+            namespace: o.namespace,
+            createNamespace: secrets === undefined,
+            port: o.port,
+            modelName: args.modelName,
+            gpu: o.gpusPerPod,
+            scheduling: o.nodeSelector ? { nodeSelector: o.nodeSelector } : undefined,
+            replicas: o.replicas,
+            secret: secrets,
+            autoscaling: { prometheusUrl: addons.prometheusUrl },
+            egressCidrs: o.egressCidrs,
+        },
+        { ...onPrem, dependsOn: [addons] },
+    );
+    return { cloud, onPremProvider, onPremAddons: addons, onPremSecrets: secrets, onPremService: service };
+}

