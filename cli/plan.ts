@@ -140,7 +140,7 @@ export function keySettings(r: RecordedResource): string[] {
     switch (r.type) {
         case "aws:ecr/repository:Repository":
             push("name", i.name);
-            push("tags", i.imageTagMutability);
+            push("tagMutability", i.imageTagMutability);
             push("scanOnPush", i.imageScanningConfiguration?.scanOnPush);
             break;
         case "docker-build:index:Image":

@@ -1,0 +1,101 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { maskSecrets, parsePlanArgs, plan, PlanError, readStackConfig, SECRET_MASK } from "../../cli/plan";
+
+const root = path.resolve(__dirname, "..", "..");
+
+/** A throwaway project whose stack config a test controls, using the real programs and image context. */
+function project(stackYaml: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-plan-"));
+    fs.mkdirSync(path.join(dir, "stacks"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: modelship\nruntime: nodejs\nstackConfigDir: stacks\n");
+    fs.writeFileSync(path.join(dir, "stacks", "Pulumi.t.yaml"), stackYaml);
+    fs.symlinkSync(path.join(root, "inference-image"), path.join(dir, "inference-image"));
+    return dir;
+}
+
+describe("plan arguments", () => {
+    it("defaults to the cloud stack and reads every flag", () => {
+        expect(parsePlanArgs([])).toEqual({ stack: "cloud", json: false });
+        expect(parsePlanArgs(["--stack", "edge", "--json", "--out", "x"])).toEqual({ stack: "edge", json: true, out: "x" });
+        expect(parsePlanArgs(["--stack=hybrid"]).stack).toBe("hybrid");
+    });
+    it("refuses unknown flags and missing values in one line", () => {
+        expect(() => parsePlanArgs(["--stak", "edge"])).toThrow("unknown option --stak: use --stack NAME [--json] [--out DIR]");
+        expect(() => parsePlanArgs(["--stack"])).toThrow("--stack needs a value");
+    });
+});
+
+describe("stack config files", () => {
+    it("flattens structured values to JSON and masks secure values, marking them secret", () => {
+        const c = readStackConfig(root, "hybrid");
+        expect(c.file).toBe(path.join("stacks", "Pulumi.hybrid.yaml"));
+        expect(c.config["modelship:target"]).toBe("hybrid");
+        expect(JSON.parse(c.config["modelship:cluster"]).version).toBe("1.33");
+        expect(c.config["modelship:onPremKubeconfig"]).toBe(SECRET_MASK);
+        expect(c.secretKeys).toEqual(expect.arrayContaining(["modelship:onPremKubeconfig", "modelship:apiToken"]));
+    });
+    it("names the stacks there are when one is unknown", () => {
+        expect(() => readStackConfig(root, "prod")).toThrow('unknown stack "prod": no stacks/Pulumi.prod.yaml (stacks: cloud, edge, hybrid)');
+    });
+});
+
+describe("maskSecrets", () => {
+    it("masks nested paths and leaves the rest", () => {
+        expect(maskSecrets({ a: { b: [1, { c: "s" }] }, d: "x" }, ["a.b[1].c"])).toEqual({ a: { b: [1, { c: SECRET_MASK }] }, d: "x" });
+    });
+});
+
+describe("plan of the edge stack", () => {
+    let out: string;
+    let result: Awaited<ReturnType<typeof plan>>;
+    beforeAll(async () => {
+        out = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-out-"));
+        result = await plan({ stack: "edge", json: true, projectDir: root, out });
+    });
+
+    it("prints stack, target and every resource with type, name, parent and inputs", () => {
+        const json = JSON.parse(result.text);
+        expect(json.stack).toBe("edge");
+        expect(json.target).toBe("edge");
+        const container = json.resources.find((r: { type: string }) => r.type === "docker:index/container:Container");
+        expect(container).toMatchObject({ name: "modelship-edge-jetson-01-container", parent: "modelship-edge-jetson-01" });
+        expect(container.inputs.gpus).toBe("all");
+        const image = json.resources.find((r: { type: string }) => r.type === "docker-build:index:Image");
+        expect(image.inputs.platforms).toEqual(["linux/amd64", "linux/arm64"]);
+    });
+
+    it("masks secrets", () => {
+        const provider = result.plan.resources.find((r) => r.type === "pulumi:providers:docker");
+        expect(provider?.inputs.registryAuth).toBe(SECRET_MASK);
+        expect(result.text).not.toContain("mock-ecr-password");
+    });
+
+    it("renders a tree with key settings", async () => {
+        const tree = await plan({ stack: "edge", json: false, projectDir: root });
+        expect(tree.text).toMatch(/^Plan of stack "edge" \(target edge, config stacks\/Pulumi\.edge\.yaml\): \d+ resources/);
+        expect(tree.text).toMatch(/└─ modelship-edge-jetson-01-container\s+\(docker:index\/container:Container\)\s+ports=5000->8080\s+gpus=all\s+user=10001:10001/);
+        expect(tree.text).toMatch(/modelship-edge-image-image\s+\(docker-build:index:Image\)\s+target=cpu\s+platforms=linux\/amd64,linux\/arm64/);
+    });
+});
+
+describe("plan errors name the key and the file", () => {
+    it("a missing target", async () => {
+        const dir = project("config:\n  modelship:name: x\n");
+        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:target: is required/);
+    });
+    it("an unknown target", async () => {
+        const dir = project("config:\n  modelship:target: mars\n");
+        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:target: "mars" is not a target/);
+    });
+    it("a malformed value", async () => {
+        const dir = project("config:\n  modelship:target: edge\n  modelship:deviceRegion: europe\n  modelship:devicePrincipals: ['123456789012']\n");
+        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:deviceRegion: expected an AWS region code/);
+    });
+    it("a file that is not YAML", async () => {
+        const dir = project("config: [\n");
+        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(PlanError);
+    });
+});
