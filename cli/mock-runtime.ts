@@ -124,6 +124,7 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         isolatedSubnetIds: [],
     }),
     "pulumi:providers:kubernetes": () => ({}),
+    "aws:ec2/launchTemplate:LaunchTemplate": (name) => ({ id: `lt-${fakeSha256(name).slice(0, 17)}`, latestVersion: 1, defaultVersion: 1 }),
 };
 
 export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {

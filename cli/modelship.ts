@@ -9,6 +9,12 @@ function fail(message: string): never {
     process.exit(1);
 }
 
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+});
+
 async function main(argv: string[]): Promise<void> {
     const [command, ...rest] = argv;
     if (command === "--help" || command === "-h" || command === undefined) {

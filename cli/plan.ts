@@ -118,14 +118,14 @@ export function readStackConfig(projectDir: string, stack: string): StackConfigF
 
 /** Replaces the values at `paths` (`a.b[0].c`) with the mask. Pure: returns a copy. */
 export function maskSecrets(inputs: Record<string, unknown>, paths: string[]): Record<string, unknown> {
-    const copy = structuredClone(inputs) as Record<string, unknown>;
+    const copy = JSON.parse(JSON.stringify(inputs)) as Record<string, unknown>;
     for (const p of paths) {
         if (p === "") return { [SECRET_MASK]: SECRET_MASK };
         const parts = p.match(/[^.[\]]+/g) ?? [];
-        let node: any = copy;
-        for (const part of parts.slice(0, -1)) node = node?.[part];
+        let node: Record<string, unknown> | undefined = copy;
+        for (const part of parts.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
         const last = parts[parts.length - 1];
-        if (node && last !== undefined && last in node) node[last] = SECRET_MASK;
+        if (node && typeof node === "object" && last !== undefined && last in node) node[last] = SECRET_MASK;
     }
     return copy;
 }

@@ -1,14 +1,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgChecker, isIntInRange } from "./internal/validation";
-import { isDigestRef } from "./internal/image-ref";
+import { isDigestRef, registryHost } from "./internal/image-ref";
 
 export const EDGE_DEVICE_TYPE = "modelship:index:EdgeDevice";
 
 /** Registry credentials the device's Docker engine pulls with. */
 export interface EdgeRegistryAuth {
-    /** Registry host, e.g. `123456789012.dkr.ecr.eu-central-1.amazonaws.com`. */
-    address: pulumi.Input<string>;
+    /** Registry host, e.g. `123456789012.dkr.ecr.eu-central-1.amazonaws.com`. Default: the image's registry. */
+    address?: pulumi.Input<string>;
     username: pulumi.Input<string>;
     /** Kept secret. */
     password: pulumi.Input<string>;
@@ -124,7 +124,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
                 host: args.host,
                 sshOpts: args.sshOpts,
                 registryAuth: args.registryAuth
-                    ? [{ address: args.registryAuth.address, username: args.registryAuth.username, password: pulumi.secret(args.registryAuth.password) }]
+                    ? [{ address: args.registryAuth.address ?? image.apply(registryHost), username: args.registryAuth.username, password: pulumi.secret(args.registryAuth.password) }]
                     : undefined,
             },
             { parent: this },

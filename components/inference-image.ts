@@ -5,6 +5,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRegistry } from "./image-registry";
 import { contextHash } from "./internal/context-hash";
+import { ecrRefInRegion } from "./internal/image-ref";
 import { ArgChecker } from "./internal/validation";
 
 export const INFERENCE_IMAGE_TYPE = "modelship:index:InferenceImage";
@@ -123,6 +124,14 @@ export class InferenceImage extends pulumi.ComponentResource {
     readonly repositoryUrl: pulumi.Output<string>;
     /** The platforms built. */
     readonly platforms: string[];
+
+    /**
+     * The same digest in an ECR replica region (see `ImageRegistry.replicationRegions`): what devices near that region
+     * pull. References outside ECR come back unchanged.
+     */
+    replicaRef(region: string): pulumi.Output<string> {
+        return this.ref.apply((ref) => ecrRefInRegion(ref, region));
+    }
 
     constructor(name: string, args: InferenceImageArgs, opts?: pulumi.ComponentResourceOptions) {
         const paths = validateInferenceImageArgs(name, args);

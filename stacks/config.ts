@@ -2,7 +2,7 @@
  * Stack configuration: one schema per target, validated with zod so that a missing or malformed key fails before any
  * resource is declared, with a message naming the key. Every key is documented in the README.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 export const CONFIG_NAMESPACE = "modelship";
@@ -120,8 +120,8 @@ const onPremSchema = z
     .default({ namespace: "inference", replicas: { min: 1, max: 2 }, gpusPerPod: 0, port: 8080, egressCidrs: [] });
 
 const common = {
-    /** Prefix of every resource name. */
-    name: name.default("modelship"),
+    /** Prefix of every resource name (and the default ECR repository name, so at least 2 characters). */
+    name: name.min(2).default("modelship"),
     modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default("demo"),
     image: imageSchema,
     repository: repositorySchema,

@@ -3,9 +3,8 @@
  * multi-arch inference image, and the inference container on each listed device's Docker engine.
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
-import { ecrRefInRegion, registryHost } from "../components/internal/image-ref";
 import { type EdgeConfig } from "./config";
 
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
@@ -52,7 +51,7 @@ export function edgeTarget(config: EdgeConfig, opts?: pulumi.ComponentResourceOp
     );
 
     // Devices pull the replica in their own region; Pulumi logs their engines in with a short-lived ECR token.
-    const deviceImageRef = image.ref.apply((ref) => ecrRefInRegion(ref, config.deviceRegion));
+    const deviceImageRef = image.replicaRef(config.deviceRegion);
     const token = aws.ecr.getAuthorizationTokenOutput({ registryId: registry.registryId, region: config.deviceRegion }, opts);
 
     const devices = config.devices.map(
@@ -67,7 +66,7 @@ export function edgeTarget(config: EdgeConfig, opts?: pulumi.ComponentResourceOp
                     gpus: device.gpus,
                     hostPort: device.hostPort,
                     modelName: config.modelName,
-                    registryAuth: { address: deviceImageRef.apply(registryHost), username: token.userName, password: token.password },
+                    registryAuth: { username: token.userName, password: token.password },
                 },
                 opts,
             ),

@@ -46,6 +46,7 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
             port: o.port,
             modelName: args.modelName,
             gpu: o.gpusPerPod,
+            // GPU pods also tolerate the nvidia.com/gpu taint (InferenceService adds it when gpu > 0).
             scheduling: o.nodeSelector ? { nodeSelector: o.nodeSelector } : undefined,
             replicas: o.replicas,
             secret: secrets,

@@ -1,7 +1,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
 import { maskSecrets, parsePlanArgs, plan, PlanError, readStackConfig, SECRET_MASK } from "../../cli/plan";
 
 const root = path.resolve(__dirname, "..", "..");

@@ -8,6 +8,7 @@ import {
     INFERENCE_SERVICE_DEFAULTS,
     inFlightQuery,
     isDigestReference,
+    podTolerations,
     networkPolicySpec,
     pinnedImage,
     assertPinnedImage,
@@ -422,5 +423,22 @@ describe("InferenceService Kubernetes objects", () => {
         const deployment = toK8sObject(recorder.one(DEPLOYMENT, "cpu-deployment")) as any;
         const broken = { ...deployment, spec: { ...deployment.spec, replicas: "one" } };
         expect(validateK8sObjects([broken])[0]).toContain("replicas must be integer");
+    });
+});
+
+describe("podTolerations", () => {
+    const gpuToleration = { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" };
+    it("adds the GPU taint's toleration to GPU pods on any cluster", () => {
+        expect(podTolerations(undefined, 1)).toEqual([gpuToleration]);
+        expect(podTolerations({ tolerations: [{ key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" }] }, 2)).toEqual([
+            { key: "dedicated", operator: "Equal", value: "ml", effect: "NoSchedule" },
+            gpuToleration,
+        ]);
+    });
+    it("keeps a GPU toleration the caller gave and adds none to CPU pods", () => {
+        const own = { key: "nvidia.com/gpu", operator: "Equal" as const, value: "true", effect: "NoSchedule" as const };
+        expect(podTolerations({ tolerations: [own] }, 1)).toEqual([own]);
+        expect(podTolerations(undefined, 0)).toBeUndefined();
+        expect(podTolerations({ nodeSelector: { a: "b" } }, 0)).toBeUndefined();
     });
 });

@@ -1,0 +1,572 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterAutoscalerCapacity, type CapacityContext, type GpuCapacityStrategy, type GpuNodeGroupShape } from "./internal/capacity";
+import { CLUSTER_ADMIN_POLICY_ARN, IMDSV2_METADATA_OPTIONS, NODE_ROLE_POLICY_ARNS, nodeBlockDevices, systemAmiType } from "./internal/eks-nodes";
+import { GPU_CLUSTER_CHARTS, devicePluginValues, metricsServerValues } from "./internal/gpu-addons";
+import {
+    GPU_ACCELERATOR_LABEL,
+    GPU_ACCELERATOR_VALUE,
+    GPU_MODEL_LABEL,
+    GPU_TAINT_EFFECT,
+    GPU_TAINT_EFFECT_EKS,
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    NODE_GROUP_LABEL,
+    NODE_OS_LABEL,
+    NODE_ROLE_GPU,
+    NODE_ROLE_LABEL,
+    NODE_ROLE_SYSTEM,
+    NVIDIA_GPU_PRESENT_LABEL,
+    RESERVED_LABEL_PREFIXES,
+    gpuScheduling,
+    type GpuScheduling,
+} from "./internal/gpu-constants";
+import {
+    GPU_AMI_TYPES,
+    type CpuArchitecture,
+    type GpuAmiType,
+    cpuArchitecture,
+    defaultGpuAmiType,
+    gpuInstanceInfo,
+    isGpuAmiType,
+} from "./internal/gpu-instances";
+import { policyDocument, policyJson } from "./internal/iam";
+import { componentTags } from "./internal/tags";
+import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+
+export type { GpuScheduling } from "./internal/gpu-constants";
+export type { GpuAmiType } from "./internal/gpu-instances";
+
+export const GPU_CLUSTER_TYPE = "modelship:index:GpuCluster";
+
+/** One group of GPU nodes: one instance shape, scaled between `minSize` and `maxSize`. */
+export interface GpuNodeGroupArgs {
+    /** Group name (lowercase letters, digits, `-`; at most 20 characters), unique in the cluster. Required. */
+    name: string;
+    /** NVIDIA GPU instance types, all with the same GPU model, count and CPU architecture (e.g. `["g6.xlarge"]`). Required. */
+    instanceTypes: string[];
+    /** Minimum nodes; 0 lets the group scale to zero when no GPU pod is pending. Default 0. */
+    minSize?: number;
+    /** Maximum nodes. Required. */
+    maxSize: number;
+    /** Nodes at creation; the autoscaler owns the size afterwards. Default `minSize`. */
+    desiredSize?: number;
+    /** `ON_DEMAND` or `SPOT`. Default `ON_DEMAND`. */
+    capacityType?: "ON_DEMAND" | "SPOT";
+    /** EKS AMI type with NVIDIA drivers, matching the instances' CPU. Default `AL2023_x86_64_NVIDIA` (`AL2023_ARM_64_NVIDIA` on Graviton). */
+    amiType?: GpuAmiType | (string & {});
+    /** Size of the encrypted gp3 volume holding images and containers, in GiB. Default 100. */
+    diskSizeGb?: number;
+    /** Extra Kubernetes labels on the nodes (not under `modelship.dev/`, `nvidia.com/`, `kubernetes.io/`...). Default none. */
+    labels?: Record<string, string>;
+    /** GPUs per node; needed only for an instance size modelship's table does not list. Default: from the table. */
+    gpusPerNode?: number;
+}
+
+/** The small on-demand CPU node group that runs cluster add-ons (CoreDNS, autoscaler, metrics-server). */
+export interface SystemNodeGroupArgs {
+    /** Non-GPU instance types. Default `["m6i.large"]`. */
+    instanceTypes?: string[];
+    /** Minimum nodes. Default 2 (add-ons survive the loss of one). */
+    minSize?: number;
+    /** Maximum nodes. Default 3. */
+    maxSize?: number;
+    /** Nodes at creation. Default `minSize`. */
+    desiredSize?: number;
+    /** Root volume size in GiB (encrypted gp3). Default 50. */
+    diskSizeGb?: number;
+}
+
+/** Arguments of {@link GpuCluster}. Only `gpuNodeGroups` is required. */
+export interface GpuClusterArgs {
+    /** Kubernetes minor version of the control plane, pinned (e.g. `"1.33"`). Default "1.33". */
+    version?: string;
+    /** GPU node groups; at least one. Required. */
+    gpuNodeGroups: GpuNodeGroupArgs[];
+    /** The CPU node group for add-ons. Default: see {@link SystemNodeGroupArgs}. */
+    systemNodeGroup?: SystemNodeGroupArgs;
+    /** Existing VPC. Give `privateSubnetIds` with it. Default: a VPC created for the cluster. */
+    vpcId?: pulumi.Input<string>;
+    /** Private subnets (in at least two zones) for nodes and the control plane's network interfaces. Required with `vpcId`. */
+    privateSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Public subnets for internet-facing load balancers. Default none (with `vpcId`); the created VPC's otherwise. */
+    publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** CIDR of the VPC created when `vpcId` is not given. Default "10.0.0.0/16". */
+    vpcCidrBlock?: string;
+    /** Availability zones of the created VPC (2-6). Default 3: more zones, better odds of finding GPU capacity. */
+    availabilityZones?: number;
+    /** NAT gateways of the created VPC: `OnePerAz` (survives a zone outage) or `Single` (cheaper). Default `OnePerAz`. */
+    natGateways?: "OnePerAz" | "Single";
+    /**
+     * CIDR blocks allowed to reach the public API endpoint. Empty: the endpoint is private only, and `pulumi up` must
+     * run from inside the VPC (or a peered network). `0.0.0.0/0` is refused. Default [] (private only).
+     */
+    publicAccessCidrs?: string[];
+    /** IAM role or user ARNs granted cluster admin through access entries. Default none (only the creator). */
+    admins?: string[];
+    /** KMS key ARN for envelope encryption of Kubernetes secrets. Default: a key created for the cluster, rotation on. */
+    kmsKeyArn?: pulumi.Input<string>;
+    /** How long a GPU node must sit idle before the autoscaler removes it, as `<n>s`, `<n>m` or `<n>h`. Default "10m". */
+    scaleDownDelay?: string;
+    /** Tags merged onto the defaults, which name the component. */
+    tags?: Record<string, string>;
+}
+
+/** Defaults, in one place. */
+export const GPU_CLUSTER_DEFAULTS = {
+    version: "1.33",
+    vpcCidrBlock: "10.0.0.0/16",
+    availabilityZones: 3,
+    natGateways: "OnePerAz",
+    publicAccessCidrs: [] as string[],
+    scaleDownDelay: "10m",
+    enabledClusterLogTypes: ["api", "audit", "authenticator"],
+    kmsDeletionWindowDays: 30,
+    gpuNodeGroup: { minSize: 0, capacityType: "ON_DEMAND", diskSizeGb: 100 },
+    systemNodeGroup: { instanceTypes: ["m6i.large"], minSize: 2, maxSize: 3, diskSizeGb: 50 },
+} as const;
+
+const CAPACITY_TYPES = ["ON_DEMAND", "SPOT"];
+const SCALE_DOWN_DELAY = /^[1-9]\d*[smh]$/;
+const KUBERNETES_VERSION = /^1\.\d{2}$/;
+const ADMIN_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/.+$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** A GPU group with every default applied and the facts derived from its instance types. */
+export interface ResolvedGpuNodeGroup {
+    name: string;
+    instanceTypes: string[];
+    minSize: number;
+    maxSize: number;
+    desiredSize: number;
+    capacityType: "ON_DEMAND" | "SPOT";
+    amiType: GpuAmiType;
+    diskSizeGb: number;
+    arch: CpuArchitecture;
+    accelerator: string;
+    gpusPerNode: number;
+    /** Every Kubernetes label the nodes carry (the user's and modelship's). */
+    labels: Record<string, string>;
+}
+
+function validateGpuGroup(c: ArgChecker, g: GpuNodeGroupArgs, i: number): void {
+    const at = `gpuNodeGroups[${i}]`;
+    c.check(typeof g.name === "string" && isDnsLabel(g.name, 20), `${at}.name`, `"${g.name}" must be 1-20 lowercase letters, digits or "-" (e.g. "l4")`);
+    const types = g.instanceTypes ?? [];
+    c.check(types.length > 0, `${at}.instanceTypes`, `is empty: list at least one NVIDIA GPU instance type (e.g. ["g6.xlarge"])`);
+    const infos = types.map((t) => gpuInstanceInfo(t));
+    infos.forEach((info, j) => {
+        if (!info.ok) c.check(false, `${at}.instanceTypes[${j}]`, `${info.reason}`);
+    });
+    const ok = infos.filter((x) => x.ok);
+    const archs = new Set(ok.map((x) => x.arch));
+    const models = new Set(ok.map((x) => x.accelerator));
+    c.check(archs.size <= 1, `${at}.instanceTypes`, `mixes x86_64 and arm64 families (${types.join(", ")}): one AMI serves one architecture, so split them into two groups`);
+    c.check(models.size <= 1, `${at}.instanceTypes`, `mixes GPU models (${[...models].join(", ")}): put each model in its own group so pods can select it`);
+    const counts = new Set(ok.map((x) => x.gpus));
+    if (g.gpusPerNode !== undefined) {
+        c.check(isIntInRange(g.gpusPerNode, 1, 16), `${at}.gpusPerNode`, `must be a whole number from 1 to 16 (got ${g.gpusPerNode})`);
+        const known = ok.map((x) => x.gpus).filter((n): n is number => n !== undefined);
+        c.check(known.every((n) => n === g.gpusPerNode), `${at}.gpusPerNode`, `is ${g.gpusPerNode} but ${types.join(", ")} has ${known.join("/")} GPUs per node: remove gpusPerNode or fix it`);
+    } else {
+        for (const x of ok) {
+            if (x.ok && x.gpus === undefined)
+                c.check(false, `${at}.gpusPerNode`, `is needed: modelship does not know how many GPUs a ${x.family}.${x.size} has; set gpusPerNode (or use a listed size)`);
+        }
+        c.check(counts.size <= 1, `${at}.instanceTypes`, `mixes GPU counts per node (${types.join(", ")}): the autoscaler plans with one node shape per group, so split them`);
+    }
+    const minSize = g.minSize ?? GPU_CLUSTER_DEFAULTS.gpuNodeGroup.minSize;
+    c.check(isIntInRange(minSize, 0, 1000), `${at}.minSize`, `must be a whole number >= 0 (got ${minSize})`);
+    c.check(isIntInRange(g.maxSize, 1, 1000), `${at}.maxSize`, `must be a whole number >= 1 (got ${g.maxSize})`);
+    c.check(!(g.maxSize < minSize), `${at}.maxSize`, `(${g.maxSize}) is less than minSize (${minSize}): raise maxSize or lower minSize`);
+    if (g.desiredSize !== undefined)
+        c.check(isIntInRange(g.desiredSize, minSize, Math.max(minSize, g.maxSize)), `${at}.desiredSize`, `(${g.desiredSize}) must lie between minSize (${minSize}) and maxSize (${g.maxSize})`);
+    if (g.capacityType !== undefined)
+        c.check(CAPACITY_TYPES.includes(g.capacityType), `${at}.capacityType`, `"${g.capacityType}" must be "ON_DEMAND" or "SPOT"`);
+    if (g.amiType !== undefined) {
+        if (!isGpuAmiType(g.amiType)) {
+            c.check(false, `${at}.amiType`, `"${g.amiType}" is not an NVIDIA AMI type: use one of ${Object.keys(GPU_AMI_TYPES).join(", ")} (Amazon Linux 2 GPU AMIs are end-of-life)`);
+        } else if (archs.size === 1) {
+            const arch = [...archs][0];
+            const amiArch = GPU_AMI_TYPES[g.amiType].arch;
+            c.check(amiArch === arch, `${at}.amiType`, `${g.amiType} is for ${amiArch} but ${types.join(", ")} is ${arch}: use ${defaultGpuAmiType(arch)} or an ${arch} Bottlerocket NVIDIA AMI`);
+        }
+    }
+    if (g.diskSizeGb !== undefined) c.check(isIntInRange(g.diskSizeGb, 20, 16384), `${at}.diskSizeGb`, `must be a whole number of GiB from 20 to 16384 (got ${g.diskSizeGb})`);
+    for (const [key, value] of Object.entries(g.labels ?? {})) {
+        c.check(LABEL_KEY.test(key) && LABEL_VALUE.test(value), `${at}.labels`, `"${key}: ${value}" is not a valid Kubernetes label`);
+        c.check(!RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p) || key.includes(`.${p}`)), `${at}.labels`, `"${key}" uses a prefix modelship or Kubernetes owns (${RESERVED_LABEL_PREFIXES.join(", ")}): choose your own prefix`);
+    }
+}
+
+/** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
+export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void {
+    const c = new ArgChecker("GpuCluster", name);
+    c.check(isDnsLabel(name, 40), "name", `"${name}" must be 1-40 lowercase letters, digits or "-": it prefixes every child's name`);
+    const version = args.version ?? GPU_CLUSTER_DEFAULTS.version;
+    c.check(KUBERNETES_VERSION.test(version), "version", `"${version}" must be a Kubernetes minor version such as "1.33"`);
+
+    const groups = args.gpuNodeGroups ?? [];
+    c.check(Array.isArray(args.gpuNodeGroups) && groups.length > 0, "gpuNodeGroups", `is empty: add at least one group, e.g. [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }]`);
+    groups.forEach((g, i) => validateGpuGroup(c, g, i));
+    const seen = new Map<string, number>();
+    groups.forEach((g, i) => {
+        const key = String(g.name).toLowerCase();
+        const first = seen.get(key);
+        c.check(first === undefined, `gpuNodeGroups[${i}].name`, `"${g.name}" is also the name of gpuNodeGroups[${first}]: give each group its own name`);
+        if (first === undefined) seen.set(key, i);
+    });
+
+    const sys = args.systemNodeGroup ?? {};
+    const d = GPU_CLUSTER_DEFAULTS.systemNodeGroup;
+    const sysTypes = sys.instanceTypes ?? [...d.instanceTypes];
+    c.check(sysTypes.length > 0, "systemNodeGroup.instanceTypes", `is empty: list a CPU instance type such as "m6i.large"`);
+    sysTypes.forEach((t, j) => {
+        const arch = cpuArchitecture(t);
+        c.check(arch !== undefined, `systemNodeGroup.instanceTypes[${j}]`, `"${t}" is not an EC2 instance type such as "m6i.large"`);
+        c.check(!gpuInstanceInfo(t).ok, `systemNodeGroup.instanceTypes[${j}]`, `"${t}" is a GPU instance: the system group runs add-ons only; use a CPU type such as "m6i.large"`);
+    });
+    c.check(new Set(sysTypes.map(cpuArchitecture)).size <= 1, "systemNodeGroup.instanceTypes", "mixes x86_64 and arm64 types: use one architecture");
+    const sysMin = sys.minSize ?? d.minSize;
+    const sysMax = sys.maxSize ?? d.maxSize;
+    c.check(isIntInRange(sysMin, 1, 100), "systemNodeGroup.minSize", `must be a whole number >= 1 so add-ons always have a node (got ${sysMin})`);
+    c.check(isIntInRange(sysMax, 1, 100) && sysMax >= sysMin, "systemNodeGroup.maxSize", `(${sysMax}) must be a whole number >= minSize (${sysMin})`);
+    if (sys.desiredSize !== undefined)
+        c.check(isIntInRange(sys.desiredSize, sysMin, Math.max(sysMin, sysMax)), "systemNodeGroup.desiredSize", `(${sys.desiredSize}) must lie between minSize and maxSize`);
+    if (sys.diskSizeGb !== undefined) c.check(isIntInRange(sys.diskSizeGb, 20, 16384), "systemNodeGroup.diskSizeGb", `must be a whole number of GiB from 20 to 16384`);
+
+    const hasVpc = args.vpcId !== undefined;
+    c.check(!hasVpc || args.privateSubnetIds !== undefined, "privateSubnetIds", "is required with vpcId: give the private subnets (in at least two zones) the nodes run in");
+    c.check(hasVpc || args.privateSubnetIds === undefined, "vpcId", "is required with privateSubnetIds: give the VPC the subnets belong to");
+    c.check(hasVpc || args.publicSubnetIds === undefined, "vpcId", "is required with publicSubnetIds: give the VPC the subnets belong to");
+    if (Array.isArray(args.privateSubnetIds))
+        c.check(args.privateSubnetIds.length >= 2, "privateSubnetIds", "must list subnets in at least two availability zones (EKS requires two)");
+    if (args.vpcCidrBlock !== undefined) c.check(isCidr(args.vpcCidrBlock), "vpcCidrBlock", `"${args.vpcCidrBlock}" is not an IPv4 CIDR such as "10.0.0.0/16"`);
+    if (args.availabilityZones !== undefined)
+        c.check(isIntInRange(args.availabilityZones, 2, 6), "availabilityZones", `must be a whole number from 2 to 6 (got ${args.availabilityZones})`);
+    if (args.natGateways !== undefined)
+        c.check(args.natGateways === "OnePerAz" || args.natGateways === "Single", "natGateways", `"${args.natGateways}" must be "OnePerAz" or "Single"`);
+
+    for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
+        c.check(isCidr(cidr), `publicAccessCidrs[${i}]`, `"${cidr}" is not an IPv4 CIDR such as "203.0.113.0/24"`);
+        c.check(!cidr.endsWith("/0"), `publicAccessCidrs[${i}]`, `"${cidr}" opens the API endpoint to the whole internet: list your office or CI egress ranges, or [] for private only`);
+    }
+    for (const [i, arn] of (args.admins ?? []).entries()) {
+        c.check(ADMIN_ARN.test(arn), `admins[${i}]`, `"${arn}" is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)`);
+    }
+    if (args.scaleDownDelay !== undefined)
+        c.check(SCALE_DOWN_DELAY.test(args.scaleDownDelay), "scaleDownDelay", `"${args.scaleDownDelay}" must be a non-zero duration such as "10m", "90s" or "1h"`);
+    c.done();
+}
+
+/** Applies defaults to a (validated) GPU group and derives its labels. Pure. */
+export function resolveGpuNodeGroup(g: GpuNodeGroupArgs): ResolvedGpuNodeGroup {
+    const d = GPU_CLUSTER_DEFAULTS.gpuNodeGroup;
+    const info = gpuInstanceInfo(g.instanceTypes[0]);
+    if (!info.ok) throw new Error(info.reason);
+    const amiType: GpuAmiType = g.amiType !== undefined && isGpuAmiType(g.amiType) ? g.amiType : defaultGpuAmiType(info.arch);
+    const minSize = g.minSize ?? d.minSize;
+    return {
+        name: g.name,
+        instanceTypes: [...g.instanceTypes],
+        minSize,
+        maxSize: g.maxSize,
+        desiredSize: g.desiredSize ?? minSize,
+        capacityType: g.capacityType ?? d.capacityType,
+        amiType,
+        diskSizeGb: g.diskSizeGb ?? d.diskSizeGb,
+        arch: info.arch,
+        accelerator: info.accelerator,
+        gpusPerNode: g.gpusPerNode ?? (info.gpus as number),
+        labels: {
+            ...(g.labels ?? {}),
+            [GPU_ACCELERATOR_LABEL]: GPU_ACCELERATOR_VALUE,
+            [GPU_MODEL_LABEL]: info.accelerator,
+            [NODE_GROUP_LABEL]: g.name,
+            [NODE_ROLE_LABEL]: NODE_ROLE_GPU,
+            [NODE_OS_LABEL]: GPU_AMI_TYPES[amiType].os,
+            [NVIDIA_GPU_PRESENT_LABEL]: "true",
+        },
+    };
+}
+
+/** The Auto Scaling group behind a managed node group. `nodeGroup` resolves to the node group's plain state. */
+function autoscalingGroupName(group: eks.ManagedNodeGroup): pulumi.Output<string> {
+    return group.nodeGroup.apply((ng) => (ng as unknown as { resources: aws.types.output.eks.NodeGroupResource[] }).resources[0].autoscalingGroups[0].name);
+}
+
+/**
+ * An EKS cluster for GPU inference: private by default, secrets encrypted with KMS, API access through access entries,
+ * a CPU node group for add-ons, GPU node groups on NVIDIA AMIs that scale from zero, the NVIDIA device plugin and
+ * metrics-server.
+ */
+export class GpuCluster extends pulumi.ComponentResource {
+    /** Kubeconfig (JSON string) for the cluster. Secret. */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** Kubernetes provider for everything that runs on the cluster. */
+    readonly provider: k8s.Provider;
+    readonly clusterName: pulumi.Output<string>;
+    readonly oidcProviderArn: pulumi.Output<string>;
+    readonly oidcProviderUrl: pulumi.Output<string>;
+    /** nodeSelector and tolerations that put a pod on a GPU node. A plain value, usable at construction. */
+    readonly gpuScheduling: GpuScheduling;
+    readonly vpcId: pulumi.Output<string>;
+    /** Names of the GPU node groups, as given in the args. */
+    readonly gpuNodeGroupNames: string[];
+    /** ARN of the KMS key encrypting Kubernetes secrets. */
+    readonly secretsKmsKeyArn: pulumi.Output<string>;
+    /** The capacity strategy in use (`cluster-autoscaler`). */
+    readonly capacityStrategy: string;
+
+    constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateGpuClusterArgs(name, args);
+        super(GPU_CLUSTER_TYPE, name, {}, opts);
+
+        const d = GPU_CLUSTER_DEFAULTS;
+        const tags = componentTags("GpuCluster", name, args.tags);
+        const version = args.version ?? d.version;
+        const publicAccessCidrs = args.publicAccessCidrs ?? d.publicAccessCidrs;
+        const groups = args.gpuNodeGroups.map(resolveGpuNodeGroup);
+        const capacity: GpuCapacityStrategy = new ClusterAutoscalerCapacity({ scaleDownDelay: args.scaleDownDelay ?? d.scaleDownDelay });
+
+        // ---- network
+        let vpcId: pulumi.Output<string>;
+        let privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+        let publicSubnetIds: pulumi.Input<pulumi.Input<string>[]> | undefined;
+        if (args.vpcId !== undefined) {
+            vpcId = pulumi.output(args.vpcId);
+            privateSubnetIds = args.privateSubnetIds as pulumi.Input<pulumi.Input<string>[]>;
+            publicSubnetIds = args.publicSubnetIds;
+        } else {
+            const vpc = new awsx.ec2.Vpc(
+                `${name}-vpc`,
+                {
+                    cidrBlock: args.vpcCidrBlock ?? d.vpcCidrBlock,
+                    numberOfAvailabilityZones: args.availabilityZones ?? d.availabilityZones,
+                    natGateways: { strategy: args.natGateways ?? d.natGateways },
+                    enableDnsHostnames: true,
+                    enableDnsSupport: true,
+                    subnetSpecs: [
+                        { type: "Private", tags: { ...tags, "kubernetes.io/role/internal-elb": "1" } },
+                        { type: "Public", tags: { ...tags, "kubernetes.io/role/elb": "1" } },
+                    ],
+                    tags,
+                },
+                { parent: this },
+            );
+            vpcId = vpc.vpcId;
+            privateSubnetIds = vpc.privateSubnetIds;
+            publicSubnetIds = vpc.publicSubnetIds;
+        }
+
+        // ---- secrets encryption
+        let secretsKmsKeyArn: pulumi.Output<string>;
+        if (args.kmsKeyArn !== undefined) {
+            secretsKmsKeyArn = pulumi.output(args.kmsKeyArn);
+        } else {
+            const key = new aws.kms.Key(
+                `${name}-secrets-key`,
+                {
+                    description: `Envelope encryption of Kubernetes secrets in EKS cluster ${name}`,
+                    enableKeyRotation: true,
+                    deletionWindowInDays: d.kmsDeletionWindowDays,
+                    tags,
+                },
+                { parent: this },
+            );
+            secretsKmsKeyArn = key.arn;
+        }
+
+        // ---- control plane
+        const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};
+        for (const [i, principalArn] of (args.admins ?? []).entries()) {
+            accessEntries[`admin-${i}`] = {
+                principalArn,
+                accessPolicies: { "cluster-admin": { policyArn: CLUSTER_ADMIN_POLICY_ARN, accessScope: { type: "cluster" } } },
+                tags,
+            };
+        }
+        const cluster = new eks.Cluster(
+            `${name}-eks`,
+            {
+                version,
+                authenticationMode: eks.AuthenticationMode.Api,
+                accessEntries,
+                createOidcProvider: true,
+                encryptionConfigKeyArn: secretsKmsKeyArn,
+                enabledClusterLogTypes: [...d.enabledClusterLogTypes],
+                endpointPrivateAccess: true,
+                endpointPublicAccess: publicAccessCidrs.length > 0,
+                ...(publicAccessCidrs.length > 0 ? { publicAccessCidrs: [...publicAccessCidrs] } : {}),
+                skipDefaultNodeGroup: true,
+                nodeAssociatePublicIpAddress: false,
+                vpcId,
+                privateSubnetIds,
+                ...(publicSubnetIds !== undefined ? { publicSubnetIds } : {}),
+                tags,
+            },
+            { parent: this },
+        );
+        const clusterName = cluster.eksCluster.name;
+        const clusterArn = cluster.eksCluster.arn;
+
+        const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
+
+        // ---- node IAM: one role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
+        const nodeRole = new aws.iam.Role(
+            `${name}-node-role`,
+            {
+                description: `EKS worker nodes of ${name}`,
+                assumeRolePolicy: policyJson(policyDocument({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" })),
+                tags,
+            },
+            { parent: this },
+        );
+        const nodePolicies = NODE_ROLE_POLICY_ARNS.map(
+            (policyArn) =>
+                new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
+        );
+
+        const launchTemplate = (suffix: string, os: "al2023" | "bottlerocket", diskSizeGb: number) =>
+            new aws.ec2.LaunchTemplate(
+                `${name}-${suffix}-lt`,
+                {
+                    description: `Nodes of ${name}-${suffix}: IMDSv2 only, encrypted gp3 volumes`,
+                    metadataOptions: { ...IMDSV2_METADATA_OPTIONS },
+                    blockDeviceMappings: nodeBlockDevices(os, diskSizeGb),
+                    tagSpecifications: [
+                        { resourceType: "instance", tags },
+                        { resourceType: "volume", tags },
+                    ],
+                    updateDefaultVersion: true,
+                    tags,
+                },
+                { parent: this },
+            );
+        const templateRef = (lt: aws.ec2.LaunchTemplate) => ({ id: lt.id, version: lt.latestVersion.apply((v) => String(v)) });
+
+        // ---- system node group
+        const sys = args.systemNodeGroup ?? {};
+        const sysTypes = sys.instanceTypes ?? [...d.systemNodeGroup.instanceTypes];
+        const sysMin = sys.minSize ?? d.systemNodeGroup.minSize;
+        const systemLt = launchTemplate("system", "al2023", sys.diskSizeGb ?? d.systemNodeGroup.diskSizeGb);
+        const systemGroup = new eks.ManagedNodeGroup(
+            `${name}-system`,
+            {
+                cluster,
+                nodeRole,
+                amiType: systemAmiType(cpuArchitecture(sysTypes[0]) ?? "x86_64"),
+                instanceTypes: sysTypes,
+                capacityType: "ON_DEMAND",
+                scalingConfig: { minSize: sysMin, maxSize: sys.maxSize ?? d.systemNodeGroup.maxSize, desiredSize: sys.desiredSize ?? sysMin },
+                labels: { [NODE_ROLE_LABEL]: NODE_ROLE_SYSTEM },
+                launchTemplate: templateRef(systemLt),
+                subnetIds: privateSubnetIds,
+                tags,
+            },
+            { parent: this, dependsOn: nodePolicies },
+        );
+
+        const ctx: CapacityContext = {
+            name,
+            parent: this,
+            provider,
+            clusterName,
+            clusterArn,
+            oidcProviderArn: cluster.oidcProviderArn,
+            oidcProviderUrl: cluster.oidcProviderUrl,
+            region: aws.getRegionOutput({}, { parent: this }).region,
+            kubernetesVersion: version,
+            tags,
+            dependsOn: [systemGroup],
+        };
+
+        // ---- GPU node groups
+        for (const g of groups) {
+            const lt = launchTemplate(`gpu-${g.name}`, GPU_AMI_TYPES[g.amiType].os, g.diskSizeGb);
+            const group = new eks.ManagedNodeGroup(
+                `${name}-gpu-${g.name}`,
+                {
+                    cluster,
+                    nodeRole,
+                    // Always explicit: `gpu: true` alone does not select an NVIDIA AMI on a managed node group.
+                    amiType: g.amiType,
+                    instanceTypes: g.instanceTypes,
+                    capacityType: g.capacityType,
+                    scalingConfig: { minSize: g.minSize, maxSize: g.maxSize, desiredSize: g.desiredSize },
+                    taints: [{ key: GPU_TAINT_KEY, value: GPU_TAINT_VALUE, effect: GPU_TAINT_EFFECT_EKS }],
+                    labels: g.labels,
+                    launchTemplate: templateRef(lt),
+                    subnetIds: privateSubnetIds,
+                    ignoreScalingChanges: capacity.ownsNodeGroupSize,
+                    tags,
+                },
+                { parent: this, dependsOn: nodePolicies },
+            );
+            const shape: GpuNodeGroupShape = {
+                name: g.name,
+                labels: g.labels,
+                taints: [{ key: GPU_TAINT_KEY, value: GPU_TAINT_VALUE, effect: GPU_TAINT_EFFECT }],
+                gpusPerNode: g.gpusPerNode,
+            };
+            capacity.addNodeGroup(ctx, shape, autoscalingGroupName(group));
+        }
+        capacity.install(ctx);
+
+        // ---- add-ons
+        const plugin = GPU_CLUSTER_CHARTS.nvidiaDevicePlugin;
+        new k8s.helm.v3.Release(
+            `${name}-nvidia-device-plugin`,
+            {
+                name: "nvidia-device-plugin",
+                chart: plugin.chart,
+                version: plugin.version,
+                repositoryOpts: { repo: plugin.repo },
+                namespace: "kube-system",
+                atomic: true,
+                values: devicePluginValues(),
+            },
+            { parent: this, provider, dependsOn: [systemGroup] },
+        );
+        const metrics = GPU_CLUSTER_CHARTS.metricsServer;
+        new k8s.helm.v3.Release(
+            `${name}-metrics-server`,
+            {
+                name: "metrics-server",
+                chart: metrics.chart,
+                version: metrics.version,
+                repositoryOpts: { repo: metrics.repo },
+                namespace: "kube-system",
+                atomic: true,
+                values: metricsServerValues(),
+            },
+            { parent: this, provider, dependsOn: [systemGroup] },
+        );
+
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.provider = provider;
+        this.clusterName = clusterName;
+        this.oidcProviderArn = cluster.oidcProviderArn;
+        this.oidcProviderUrl = cluster.oidcProviderUrl;
+        this.gpuScheduling = gpuScheduling();
+        this.vpcId = vpcId;
+        this.gpuNodeGroupNames = groups.map((g) => g.name);
+        this.secretsKmsKeyArn = secretsKmsKeyArn;
+        this.capacityStrategy = capacity.kind;
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            clusterName: this.clusterName,
+            oidcProviderArn: this.oidcProviderArn,
+            oidcProviderUrl: this.oidcProviderUrl,
+            gpuScheduling: this.gpuScheduling,
+            vpcId: this.vpcId,
+            gpuNodeGroupNames: this.gpuNodeGroupNames,
+            secretsKmsKeyArn: this.secretsKmsKeyArn,
+            capacityStrategy: this.capacityStrategy,
+        });
+    }
+}

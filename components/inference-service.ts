@@ -1,0 +1,548 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    appLabels,
+    CLUSTER_DNS_LABEL,
+    GPU_RESOURCE,
+    HOST_TOPOLOGY_KEY,
+    IRSA_ROLE_ANNOTATION,
+    NAMESPACE_NAME_LABEL,
+    PSA_ENFORCE_LABEL,
+    selectorLabels,
+    ZONE_TOPOLOGY_KEY,
+} from "./internal/k8s-constants";
+import { GPU_TAINT_EFFECT, GPU_TAINT_KEY } from "./internal/gpu-constants";
+import { isDigestRef } from "./internal/image-ref";
+import { DEFAULT_RUN_AS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from "./internal/pod-security";
+import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+
+export const INFERENCE_SERVICE_TYPE = "modelship:index:InferenceService";
+
+/**
+ * The pod's tolerations: the given ones, plus the GPU taint's when the pod requests GPUs (what Kubernetes'
+ * ExtendedResourceToleration admission plugin would add, were it enabled), so GPU pods schedule on tainted GPU nodes
+ * on any cluster. Pure.
+ */
+export function podTolerations(scheduling: Scheduling | undefined, gpu: number): Scheduling["tolerations"] {
+    const given = scheduling?.tolerations ?? [];
+    if (gpu <= 0 || given.some((t) => t.key === GPU_TAINT_KEY)) return given.length > 0 ? given : undefined;
+    return [...given, { key: GPU_TAINT_KEY, operator: "Exists", effect: GPU_TAINT_EFFECT }];
+}
+
+/** Where pods may run; `GpuCluster.gpuScheduling` fits here as it is. */
+export interface Scheduling {
+    /** Node labels a pod's node must carry. */
+    nodeSelector?: Record<string, string>;
+    /** Taints the pods tolerate (e.g. the GPU node taint). */
+    tolerations?: { key: string; operator: "Equal" | "Exists"; value?: string; effect?: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }[];
+}
+
+/** Something that yields a Kubernetes Secret name: a `SecretWiring`, duck-typed so this file does not import it. */
+export interface SecretSource {
+    secretName: pulumi.Output<string>;
+}
+
+/** Autoscaling on work in flight with KEDA. Needs KEDA and a Prometheus scraping the pods (see `ServingAddons`). */
+export interface AutoscalingArgs {
+    /** URL of the Prometheus KEDA queries, e.g. `ServingAddons.prometheusUrl`. Required. */
+    prometheusUrl: pulumi.Input<string>;
+    /** Inference requests in flight (running or queued) one pod should carry; above it, pods are added. Default 4. */
+    targetInFlightPerPod?: number;
+    /** CPU utilisation (% of the request) above which pods are added regardless of the in-flight signal. Default 80. */
+    cpuUtilization?: number;
+    /** Seconds the desired count must stay higher before scaling up. Default 0: GPU nodes take minutes, start early. */
+    scaleUpStabilizationSeconds?: number;
+    /** Seconds of lower load before scaling down. Default 600: a GPU pod given back costs a cold start to get again. */
+    scaleDownStabilizationSeconds?: number;
+    /** Seconds between KEDA's metric polls. Default 15. */
+    pollingIntervalSeconds?: number;
+    /**
+     * PromQL returning demand measured outside the pods (e.g. requests queued at an ingress or gateway for this
+     * service). Required when `replicas.min` is 0: with no pod running, the pods' own in-flight gauge is empty and
+     * could never wake the service. Compared against `targetInFlightPerPod`.
+     */
+    wakeQuery?: pulumi.Input<string>;
+}
+
+/** Arguments of {@link InferenceService}. Only `image` is required. */
+export interface InferenceServiceArgs {
+    /**
+     * Image reference pinned by digest (`repo@sha256:<64 hex>`), e.g. `InferenceImage.imageRef`. A tag is refused
+     * unless `allowMutableTag`. An Output is checked when it resolves, and fails the update with the same message.
+     */
+    image: pulumi.Input<string>;
+    /** Accept a mutable tag as `image` (development only: pods may run different code). Default false. */
+    allowMutableTag?: boolean;
+    /** Namespace of every object. Default "default". */
+    namespace?: pulumi.Input<string>;
+    /** Create the namespace, labelled to enforce the "restricted" Pod Security Standard. Default false. */
+    createNamespace?: boolean;
+    /** Container port the server listens on (`PORT`), also the Service port. Default 8080. */
+    port?: number;
+    /** `MODEL_NAME` of the server. Default: unset (the image's default). */
+    modelName?: string;
+    /** Extra environment variables. `PORT`, `DEVICE` and `DRAIN_TIMEOUT_MS` are set by the component. */
+    env?: Record<string, pulumi.Input<string>>;
+    /** CPU and memory per pod. Requests default to cpu "1" and memory "2Gi"; the memory limit defaults to the request; no CPU limit by default. */
+    resources?: { cpu?: string; memory?: string; memoryLimit?: string; cpuLimit?: string };
+    /** GPUs per pod (the `nvidia.com/gpu` limit). Default 0: CPU only. */
+    gpu?: number;
+    /** Node selection, e.g. `cluster.gpuScheduling`. Default none. */
+    scheduling?: Scheduling;
+    /** Pod count: autoscaled between `min` and `max`; without autoscaling, `min` pods run. Default { min: 1, max: 3 }. */
+    replicas?: { min: number; max: number };
+    /** Secret consumed whole as environment variables (`envFrom`): a `SecretWiring` or the name of an existing Secret. Default none. */
+    secret?: SecretSource | string;
+    /** The pod's service account: `roleArn` annotates it for IRSA; `name` names it (an existing one when no `roleArn`). Default: a dedicated account without API token. */
+    serviceAccount?: { roleArn?: pulumi.Input<string>; name?: string };
+    /** Seconds the model may take to load before the pod counts as failed (startup probe budget). Default 600. */
+    modelLoadSeconds?: number;
+    /** Seconds the server drains after SIGTERM (`DRAIN_TIMEOUT_MS`). Default 25. */
+    drainSeconds?: number;
+    /** Seconds the preStop hook sleeps, letting endpoints drop the pod before SIGTERM (runs `sleep` in the image; 0 disables). Default 5. */
+    preStopSleepSeconds?: number;
+    /** Autoscaling on in-flight requests with KEDA, or `false` for a fixed `replicas.min`. Default false. */
+    autoscaling?: AutoscalingArgs | false;
+    /** Create a Prometheus Operator `ServiceMonitor` (needs its CRD). Default false; scrape annotations are always set. */
+    serviceMonitor?: boolean;
+    /** Create a NetworkPolicy: ingress to the serving port only; egress to cluster DNS and `egressCidrs` only. Default true. */
+    networkPolicy?: boolean;
+    /** IPv4 CIDRs pods may connect to (any port), besides DNS. Default none. */
+    egressCidrs?: string[];
+    /** User, group and fsGroup ids the pod runs as. Default 10001 for all three (the server image's user). */
+    runAs?: Partial<RunAs>;
+    /** Size limit of the `/tmp` scratch volume (the root filesystem is read-only). Default "1Gi". */
+    scratchSize?: string;
+}
+
+/** Defaults, in one place. */
+export const INFERENCE_SERVICE_DEFAULTS = {
+    allowMutableTag: false,
+    namespace: "default",
+    createNamespace: false,
+    port: 8080,
+    cpu: "1",
+    memory: "2Gi",
+    gpu: 0,
+    replicas: { min: 1, max: 3 },
+    modelLoadSeconds: 600,
+    drainSeconds: 25,
+    preStopSleepSeconds: 5,
+    /** Margin beyond preStop + drain before the kubelet sends SIGKILL. */
+    terminationMarginSeconds: 10,
+    serviceMonitor: false,
+    networkPolicy: true,
+    scratchSize: "1Gi",
+    targetInFlightPerPod: 4,
+    cpuUtilization: 80,
+    scaleUpStabilizationSeconds: 0,
+    scaleDownStabilizationSeconds: 600,
+    pollingIntervalSeconds: 15,
+    /** Startup probe period; the failure threshold is modelLoadSeconds / this. */
+    startupPeriodSeconds: 10,
+} as const;
+
+/** The server's HTTP contract (inference-image/src). */
+export const SERVER = {
+    livePath: "/v2/health/live",
+    readyPath: "/v2/health/ready",
+    metricsPath: "/metrics",
+    /** Gauge of requests accepted and not yet answered; it already counts the queued ones. */
+    inFlightMetric: "modelship_inference_requests_in_flight",
+} as const;
+
+const COMPONENT_LABEL = "modelship-inference";
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+
+/** Whether `image` is pinned by digest. Pure. */
+export const isDigestReference = isDigestRef;
+
+function imageProblem(image: string): string {
+    return `"${image}" is not pinned by digest: use repo@sha256:<64 hex> (e.g. InferenceImage.imageRef), or set allowMutableTag: true for development`;
+}
+
+/**
+ * The image as an Output that fails when it resolves to an unpinned reference. An Output cannot be checked at
+ * construction, so the check runs when it resolves and fails the update with the construction-time message.
+ */
+export function pinnedImage(name: string, image: pulumi.Input<string>, allowMutableTag: boolean): pulumi.Output<string> {
+    return pulumi.output(image).apply((ref) => assertPinnedImage(name, ref, allowMutableTag));
+}
+
+/** Returns `ref`, or throws the construction-time error when it is not pinned by digest and tags are not allowed. Pure. */
+export function assertPinnedImage(name: string, ref: string, allowMutableTag: boolean): string {
+    if (!allowMutableTag && !isDigestReference(ref)) throw new Error(`InferenceService "${name}": image ${imageProblem(ref)}`);
+    return ref;
+}
+
+/** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
+export function validateInferenceServiceArgs(name: string, args: InferenceServiceArgs): void {
+    const c = new ArgChecker("InferenceService", name);
+    const d = INFERENCE_SERVICE_DEFAULTS;
+    c.check(isDnsLabel(name, 50), "name", `"${name}" must be a DNS label of at most 50 characters (lowercase letters, digits, "-"): it names the Deployment and Service`);
+    if (typeof args.image === "string" && !(args.allowMutableTag ?? d.allowMutableTag)) c.check(isDigestReference(args.image), "image", imageProblem(args.image));
+    if (typeof args.namespace === "string") c.check(isDnsLabel(args.namespace), "namespace", `"${args.namespace}" is not a valid namespace name: use a DNS label such as "inference"`);
+    if (args.createNamespace) c.check(typeof args.namespace === "string", "namespace", "must be a plain string when createNamespace is true");
+    if (args.port !== undefined) c.check(isIntInRange(args.port, 1024, 65535), "port", `must be a whole number from 1024 to 65535 (got ${args.port}): the server runs as non-root`);
+    if (args.gpu !== undefined) c.check(isIntInRange(args.gpu, 0, 16), "gpu", `must be a whole number of GPUs from 0 to 16 (got ${args.gpu})`);
+    for (const [field, value] of Object.entries(args.resources ?? {})) {
+        c.check(value === undefined || QUANTITY.test(value), `resources.${field}`, `"${value}" is not a Kubernetes quantity such as "500m", "2" or "4Gi"`);
+    }
+    for (const key of Object.keys(args.env ?? {})) {
+        c.check(!["PORT", "DEVICE", "DRAIN_TIMEOUT_MS"].includes(key), `env.${key}`, "is set by the component: use port, gpu or drainSeconds instead");
+    }
+    const replicas = args.replicas ?? d.replicas;
+    const autoscaling = args.autoscaling ?? false;
+    c.check(isIntInRange(replicas.min, 0) && isIntInRange(replicas.max, 1) && replicas.min <= replicas.max, "replicas", `must have whole numbers 0 <= min <= max and max >= 1 (got min ${replicas.min}, max ${replicas.max})`);
+    if (autoscaling === false) {
+        c.check(replicas.min >= 1, "replicas.min", "is 0 without autoscaling, so nothing would run: set min >= 1, or configure autoscaling (with a wakeQuery) to scale to zero");
+    } else {
+        if (replicas.min === 0)
+            c.check(autoscaling.wakeQuery !== undefined, "autoscaling.wakeQuery", "is required when replicas.min is 0: with no pod running the in-flight metric is empty and nothing would wake the service; give a PromQL over demand measured outside the pods");
+        if (autoscaling.targetInFlightPerPod !== undefined)
+            c.check(autoscaling.targetInFlightPerPod > 0, "autoscaling.targetInFlightPerPod", `must be > 0 (got ${autoscaling.targetInFlightPerPod})`);
+        if (autoscaling.cpuUtilization !== undefined)
+            c.check(isIntInRange(autoscaling.cpuUtilization, 1, 100), "autoscaling.cpuUtilization", `must be a whole percentage from 1 to 100 (got ${autoscaling.cpuUtilization})`);
+        for (const field of ["scaleUpStabilizationSeconds", "scaleDownStabilizationSeconds"] as const) {
+            const v = autoscaling[field];
+            if (v !== undefined) c.check(isIntInRange(v, 0, 3600), `autoscaling.${field}`, `must be whole seconds from 0 to 3600 (got ${v})`);
+        }
+        if (autoscaling.pollingIntervalSeconds !== undefined)
+            c.check(isIntInRange(autoscaling.pollingIntervalSeconds, 1, 600), "autoscaling.pollingIntervalSeconds", `must be whole seconds from 1 to 600 (got ${autoscaling.pollingIntervalSeconds})`);
+    }
+    if (args.modelLoadSeconds !== undefined) c.check(isIntInRange(args.modelLoadSeconds, 10, 7200), "modelLoadSeconds", `must be whole seconds from 10 to 7200 (got ${args.modelLoadSeconds})`);
+    if (args.drainSeconds !== undefined) c.check(isIntInRange(args.drainSeconds, 0, 3600), "drainSeconds", `must be whole seconds from 0 to 3600 (got ${args.drainSeconds})`);
+    if (args.preStopSleepSeconds !== undefined) c.check(isIntInRange(args.preStopSleepSeconds, 0, 120), "preStopSleepSeconds", `must be whole seconds from 0 to 120 (got ${args.preStopSleepSeconds})`);
+    for (const [i, cidr] of (args.egressCidrs ?? []).entries()) c.check(isCidr(cidr), `egressCidrs[${i}]`, `"${cidr}" is not an IPv4 CIDR such as "10.0.0.0/16"`);
+    if (args.egressCidrs?.length) c.check(args.networkPolicy ?? d.networkPolicy, "egressCidrs", "has no effect with networkPolicy: false: remove it or enable the policy");
+    for (const [field, v] of Object.entries(args.runAs ?? {})) c.check(isIntInRange(v, 1, 2147483647), `runAs.${field}`, `must be a non-zero id (got ${v}): the restricted profile forbids root`);
+    if (typeof args.secret === "string") c.check(isDnsLabel(args.secret, 253), "secret", `"${args.secret}" is not a valid Secret name`);
+    if (args.serviceAccount?.name !== undefined) c.check(isDnsLabel(args.serviceAccount.name, 253), "serviceAccount.name", `"${args.serviceAccount.name}" is not a valid service account name`);
+    c.done();
+}
+
+/**
+ * Rolling update bounds. With GPUs a surge pod would wait for a GPU that `replicas.max` never bought, so pods are
+ * replaced one at a time in place; without, a 25% surge keeps full capacity during the rollout. Pure.
+ */
+export function rolloutStrategy(gpu: number): { maxSurge: number | string; maxUnavailable: number | string } {
+    return gpu > 0 ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge: "25%", maxUnavailable: 0 };
+}
+
+/** Failure threshold giving the startup probe `modelLoadSeconds` to pass. Pure. */
+export function startupFailureThreshold(modelLoadSeconds: number, periodSeconds: number): number {
+    return Math.ceil(modelLoadSeconds / periodSeconds);
+}
+
+/** Grace period that outlasts the preStop sleep plus the server's drain. Pure. */
+export function terminationGracePeriod(preStopSleepSeconds: number, drainSeconds: number, margin: number): number {
+    return preStopSleepSeconds + drainSeconds + margin;
+}
+
+/** PromQL summing in-flight requests over this Deployment's pods (the Prometheus chart labels pods `namespace`/`pod`). Pure. */
+export function inFlightQuery(namespace: string, deploymentName: string): string {
+    return `sum(${SERVER.inFlightMetric}{namespace="${namespace}",pod=~"${deploymentName}-[a-z0-9]+-[a-z0-9]+"})`;
+}
+
+/** The KEDA ScaledObject spec: in-flight per pod, CPU as a floor, fast up and slow down. Pure (inputs pass through). */
+export function scaledObjectSpec(opts: {
+    deploymentName: string;
+    namespace: pulumi.Input<string>;
+    replicas: { min: number; max: number };
+    autoscaling: AutoscalingArgs;
+    query: pulumi.Input<string>;
+}): Record<string, unknown> {
+    const d = INFERENCE_SERVICE_DEFAULTS;
+    const a = opts.autoscaling;
+    const threshold = String(a.targetInFlightPerPod ?? d.targetInFlightPerPod);
+    const triggers: Record<string, unknown>[] = [
+        { type: "prometheus", name: "in-flight", metadata: { serverAddress: a.prometheusUrl, query: opts.query, threshold } },
+        { type: "cpu", name: "cpu", metricType: "Utilization", metadata: { value: String(a.cpuUtilization ?? d.cpuUtilization) } },
+    ];
+    if (a.wakeQuery !== undefined) {
+        triggers.push({ type: "prometheus", name: "wake", metadata: { serverAddress: a.prometheusUrl, query: a.wakeQuery, threshold, activationThreshold: "0" } });
+    }
+    const scaleDownWindow = a.scaleDownStabilizationSeconds ?? d.scaleDownStabilizationSeconds;
+    return {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: opts.deploymentName },
+        pollingInterval: a.pollingIntervalSeconds ?? d.pollingIntervalSeconds,
+        // Only used for the last step to zero; same patience as any other scale-down.
+        cooldownPeriod: scaleDownWindow,
+        minReplicaCount: opts.replicas.min,
+        maxReplicaCount: opts.replicas.max,
+        advanced: {
+            horizontalPodAutoscalerConfig: {
+                behavior: {
+                    scaleUp: {
+                        stabilizationWindowSeconds: a.scaleUpStabilizationSeconds ?? d.scaleUpStabilizationSeconds,
+                        selectPolicy: "Max",
+                        policies: [
+                            { type: "Percent", value: 100, periodSeconds: 30 },
+                            { type: "Pods", value: 2, periodSeconds: 30 },
+                        ],
+                    },
+                    scaleDown: {
+                        stabilizationWindowSeconds: scaleDownWindow,
+                        selectPolicy: "Min",
+                        policies: [{ type: "Pods", value: 1, periodSeconds: 120 }],
+                    },
+                },
+            },
+        },
+        triggers,
+    };
+}
+
+/** The NetworkPolicy spec: ingress to the serving port only; egress to cluster DNS and the given CIDRs. Pure. */
+export function networkPolicySpec(podSelector: Record<string, string>, port: number, egressCidrs: string[]): k8s.types.input.networking.v1.NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: podSelector },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ ports: [{ protocol: "TCP", port }] }],
+        egress: [
+            {
+                to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { ...CLUSTER_DNS_LABEL } } }],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+            ...egressCidrs.map((cidr) => ({ to: [{ ipBlock: { cidr } }] })),
+        ],
+    };
+}
+
+/**
+ * Runs a model server on Kubernetes: a hardened Deployment ("restricted" Pod Security Standard), a Service, a
+ * PodDisruptionBudget, a NetworkPolicy and, when asked, KEDA autoscaling on in-flight requests and a ServiceMonitor.
+ * The Kubernetes provider comes through `opts.provider`.
+ */
+export class InferenceService extends pulumi.ComponentResource {
+    /** Name of the ClusterIP Service. */
+    readonly serviceName: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    /** In-cluster URL: `http://<service>.<namespace>.svc.cluster.local:<port>`. */
+    readonly endpoint: pulumi.Output<string>;
+    readonly deploymentName: pulumi.Output<string>;
+    /** Name of the pod's service account. */
+    readonly serviceAccountName: pulumi.Output<string>;
+
+    constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateInferenceServiceArgs(name, args);
+        super(INFERENCE_SERVICE_TYPE, name, {}, opts);
+
+        const d = INFERENCE_SERVICE_DEFAULTS;
+        const port = args.port ?? d.port;
+        const gpu = args.gpu ?? d.gpu;
+        const replicas = args.replicas ?? d.replicas;
+        const autoscaling = args.autoscaling ?? false;
+        const drainSeconds = args.drainSeconds ?? d.drainSeconds;
+        const preStopSleep = args.preStopSleepSeconds ?? d.preStopSleepSeconds;
+        const runAs: RunAs = { ...DEFAULT_RUN_AS, ...(args.runAs ?? {}) };
+        const labels = appLabels(COMPONENT_LABEL, name);
+        const selector = selectorLabels(COMPONENT_LABEL, name);
+        const allowMutableTag = args.allowMutableTag ?? d.allowMutableTag;
+
+        const nsDeps: pulumi.Resource[] = [];
+        let namespace: pulumi.Output<string>;
+        if (args.createNamespace ?? d.createNamespace) {
+            const ns = new k8s.core.v1.Namespace(
+                `${name}-ns`,
+                { metadata: { name: args.namespace as string, labels: { ...labels, [PSA_ENFORCE_LABEL]: "restricted" } } },
+                { parent: this },
+            );
+            nsDeps.push(ns);
+            namespace = ns.metadata.name;
+        } else {
+            namespace = pulumi.output(args.namespace ?? d.namespace);
+        }
+
+        const image = pinnedImage(name, args.image, allowMutableTag);
+
+        // Service account: a dedicated one with no API token, unless the pod needs AWS (IRSA) or names an existing one.
+        const sa = args.serviceAccount;
+        const needsToken = sa?.roleArn !== undefined;
+        let serviceAccountName: pulumi.Output<string>;
+        if (sa?.name !== undefined && sa.roleArn === undefined) {
+            serviceAccountName = pulumi.output(sa.name);
+        } else {
+            const account = new k8s.core.v1.ServiceAccount(
+                `${name}-sa`,
+                {
+                    metadata: {
+                        name: sa?.name ?? name,
+                        namespace,
+                        labels,
+                        ...(needsToken ? { annotations: { [IRSA_ROLE_ANNOTATION]: sa!.roleArn! } } : {}),
+                    },
+                    automountServiceAccountToken: needsToken,
+                },
+                { parent: this, dependsOn: nsDeps },
+            );
+            serviceAccountName = account.metadata.name;
+        }
+
+        const env: k8s.types.input.core.v1.EnvVar[] = [
+            { name: "PORT", value: String(port) },
+            { name: "DEVICE", value: gpu > 0 ? "cuda" : "cpu" },
+            { name: "DRAIN_TIMEOUT_MS", value: String(drainSeconds * 1000) },
+            ...(args.modelName !== undefined ? [{ name: "MODEL_NAME", value: args.modelName }] : []),
+            ...Object.keys(args.env ?? {})
+                .sort()
+                .map((key) => ({ name: key, value: args.env![key] })),
+        ];
+
+        const secretDeps: pulumi.Resource[] = [];
+        let envFrom: k8s.types.input.core.v1.EnvFromSource[] | undefined;
+        if (typeof args.secret === "string") {
+            envFrom = [{ secretRef: { name: args.secret } }];
+        } else if (args.secret !== undefined) {
+            envFrom = [{ secretRef: { name: args.secret.secretName } }];
+            if (pulumi.Resource.isInstance(args.secret)) secretDeps.push(args.secret);
+        }
+
+        const r = args.resources ?? {};
+        const limits: Record<string, string> = { memory: r.memoryLimit ?? r.memory ?? d.memory };
+        if (r.cpuLimit !== undefined) limits.cpu = r.cpuLimit;
+        if (gpu > 0) limits[GPU_RESOURCE] = String(gpu);
+
+        const probe = (path: string, periodSeconds: number, failureThreshold: number, timeoutSeconds: number) => ({
+            httpGet: { path, port: "http" },
+            periodSeconds,
+            failureThreshold,
+            timeoutSeconds,
+        });
+
+        const deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name, namespace, labels },
+                spec: {
+                    // KEDA's HPA owns the count when autoscaling; setting it here would fight it on every update.
+                    ...(autoscaling === false ? { replicas: replicas.min } : {}),
+                    revisionHistoryLimit: 5,
+                    selector: { matchLabels: selector },
+                    strategy: { type: "RollingUpdate", rollingUpdate: rolloutStrategy(gpu) },
+                    template: {
+                        metadata: {
+                            labels,
+                            annotations: {
+                                "prometheus.io/scrape": "true",
+                                "prometheus.io/port": String(port),
+                                "prometheus.io/path": SERVER.metricsPath,
+                            },
+                        },
+                        spec: {
+                            serviceAccountName,
+                            automountServiceAccountToken: needsToken,
+                            securityContext: restrictedPodSecurityContext(runAs),
+                            terminationGracePeriodSeconds: terminationGracePeriod(preStopSleep, drainSeconds, d.terminationMarginSeconds),
+                            nodeSelector: args.scheduling?.nodeSelector,
+                            tolerations: podTolerations(args.scheduling, gpu),
+                            // Soft spread: on scarce GPUs a hard constraint would leave pods Pending rather than co-located.
+                            topologySpreadConstraints: [ZONE_TOPOLOGY_KEY, HOST_TOPOLOGY_KEY].map((topologyKey) => ({
+                                maxSkew: 1,
+                                topologyKey,
+                                whenUnsatisfiable: "ScheduleAnyway",
+                                labelSelector: { matchLabels: selector },
+                            })),
+                            containers: [
+                                {
+                                    name: "server",
+                                    image,
+                                    ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+                                    env,
+                                    envFrom,
+                                    resources: { requests: { cpu: r.cpu ?? d.cpu, memory: r.memory ?? d.memory }, limits },
+                                    securityContext: restrictedContainerSecurityContext(runAs),
+                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                    startupProbe: probe(SERVER.readyPath, d.startupPeriodSeconds, startupFailureThreshold(args.modelLoadSeconds ?? d.modelLoadSeconds, d.startupPeriodSeconds), 3),
+                                    readinessProbe: probe(SERVER.readyPath, 5, 2, 3),
+                                    livenessProbe: probe(SERVER.livePath, 10, 3, 5),
+                                    ...(preStopSleep > 0 ? { lifecycle: { preStop: { exec: { command: ["sleep", String(preStopSleep)] } } } } : {}),
+                                },
+                            ],
+                            volumes: [{ name: "tmp", emptyDir: { sizeLimit: args.scratchSize ?? d.scratchSize } }],
+                        },
+                    },
+                },
+            },
+            { parent: this, dependsOn: [...nsDeps, ...secretDeps] },
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name, namespace, labels },
+                spec: { type: "ClusterIP", selector, ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }] },
+            },
+            { parent: this, dependsOn: nsDeps },
+        );
+
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-pdb`,
+            {
+                metadata: { name, namespace, labels },
+                spec: {
+                    // One pod at a time may be evicted: keeps n-1 serving, yet never blocks a drain at 0 or 1 replicas.
+                    maxUnavailable: 1,
+                    selector: { matchLabels: selector },
+                    // A crash-looping pod must not hold a node drain hostage.
+                    unhealthyPodEvictionPolicy: "AlwaysAllow",
+                },
+            },
+            { parent: this, dependsOn: nsDeps },
+        );
+
+        if (args.networkPolicy ?? d.networkPolicy) {
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-netpol`,
+                { metadata: { name, namespace, labels }, spec: networkPolicySpec(selector, port, args.egressCidrs ?? []) },
+                { parent: this, dependsOn: nsDeps },
+            );
+        }
+
+        if (autoscaling !== false) {
+            const query = namespace.apply((ns) => inFlightQuery(ns, name));
+            new k8s.apiextensions.CustomResource(
+                `${name}-scaler`,
+                {
+                    apiVersion: "keda.sh/v1alpha1",
+                    kind: "ScaledObject",
+                    metadata: { name, namespace, labels },
+                    spec: scaledObjectSpec({ deploymentName: name, namespace, replicas, autoscaling, query }),
+                },
+                { parent: this, dependsOn: [deployment] },
+            );
+        }
+
+        if (args.serviceMonitor ?? d.serviceMonitor) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-monitor`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata: { name, namespace, labels },
+                    spec: {
+                        selector: { matchLabels: selector },
+                        endpoints: [{ port: "http", path: SERVER.metricsPath, interval: "15s" }],
+                    },
+                },
+                { parent: this, dependsOn: [service] },
+            );
+        }
+
+        this.serviceName = service.metadata.name;
+        this.namespace = namespace;
+        this.deploymentName = deployment.metadata.name;
+        this.serviceAccountName = serviceAccountName;
+        this.endpoint = pulumi.interpolate`http://${service.metadata.name}.${namespace}.svc.cluster.local:${port}`;
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            namespace: this.namespace,
+            endpoint: this.endpoint,
+            deploymentName: this.deploymentName,
+            serviceAccountName: this.serviceAccountName,
+        });
+    }
+}

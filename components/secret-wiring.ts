@@ -1,0 +1,319 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { irsaTrustPolicy, policyDocument, policyJson } from "./internal/iam";
+import { appLabels, IRSA_ROLE_ANNOTATION, PSA_ENFORCE_LABEL } from "./internal/k8s-constants";
+import { componentTags } from "./internal/tags";
+import { ArgChecker, isDnsLabel, isRegion } from "./internal/validation";
+
+export const SECRET_WIRING_TYPE = "modelship:index:SecretWiring";
+
+/** The OIDC identity of an EKS cluster; a `GpuCluster` has both outputs, or pass them as a plain object. */
+export interface OidcCluster {
+    oidcProviderArn: pulumi.Input<string>;
+    oidcProviderUrl: pulumi.Input<string>;
+}
+
+/** Arguments of {@link SecretWiring}. */
+export interface SecretWiringArgs {
+    /**
+     * Where the values live. `"aws"`: Secrets Manager, synced into the cluster by External Secrets Operator (needs
+     * `cluster`). `"kubernetes"`: a Kubernetes Secret written from the Pulumi secret values (edge and on-prem clusters).
+     */
+    mode: "aws" | "kubernetes";
+    /** Namespace of the Kubernetes Secret (and, in aws mode, of the SecretStore and its service account). */
+    namespace: string;
+    /** Create `namespace`. Default false (it exists, e.g. made by an InferenceService or by hand). */
+    createNamespace?: boolean;
+    /**
+     * Environment variable names (the keys of the Kubernetes Secret) to values. Values must be secrets: config secrets
+     * (`config.requireSecret`) or Outputs; a plain string literal is refused so that it never sits in source or state.
+     */
+    secrets: Record<string, pulumi.Input<string>>;
+    /** aws mode: the cluster whose OIDC provider the IRSA role trusts. A `GpuCluster` or `{ oidcProviderArn, oidcProviderUrl }`. */
+    cluster?: OidcCluster;
+    /** aws mode: KMS key ARN encrypting the Secrets Manager secrets. Default: a key created here, rotation on. */
+    kmsKeyArn?: pulumi.Input<string>;
+    /** aws mode: how often the operator re-reads Secrets Manager (a Go duration). Default "1h". */
+    refreshInterval?: string;
+    /** aws mode: region of the secrets. Default: the AWS provider's region. */
+    region?: string;
+    /**
+     * aws mode: install External Secrets Operator (Helm, pinned). Default true. Set false on every wiring but one in a
+     * cluster, so that they share one operator.
+     */
+    installOperator?: boolean;
+    /** aws mode: namespace of the operator. Default "external-secrets". */
+    operatorNamespace?: string;
+    /** aws mode: Secrets Manager recovery window in days (0 deletes at once, 7-30 otherwise). Default 7. */
+    recoveryWindowInDays?: number;
+    /** Tags merged onto the defaults on AWS resources. */
+    tags?: Record<string, string>;
+}
+
+/** External Secrets Operator Helm chart, pinned. 1.0.0 serves the `external-secrets.io/v1` API used below. */
+export const ESO_CHART = { chart: "external-secrets", version: "1.0.0", repo: "https://charts.external-secrets.io" } as const;
+export const ESO_API_VERSION = "external-secrets.io/v1";
+
+/** Defaults, in one place. */
+export const SECRET_WIRING_DEFAULTS = {
+    createNamespace: false,
+    refreshInterval: "1h",
+    installOperator: true,
+    operatorNamespace: "external-secrets",
+    recoveryWindowInDays: 7,
+    kmsDeletionWindowDays: 30,
+} as const;
+
+/** Names an environment variable may have, so the Secret can be consumed whole with `envFrom`. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const GO_DURATION = /^(\d+(ns|us|µs|ms|s|m|h))+$/;
+
+/** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
+export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): void {
+    const c = new ArgChecker("SecretWiring", name);
+    c.check(isDnsLabel(name, 50), "name", `"${name}" must be a DNS label of at most 50 characters (lowercase letters, digits, "-"): it names Kubernetes objects`);
+    c.check(args.mode === "aws" || args.mode === "kubernetes", "mode", `must be "aws" or "kubernetes" (got ${JSON.stringify(args.mode)})`);
+    c.check(typeof args.namespace === "string" && isDnsLabel(args.namespace), "namespace", `"${args.namespace}" is not a valid namespace name: use a DNS label such as "inference"`);
+    const entries = Object.entries(args.secrets ?? {});
+    c.check(entries.length > 0, "secrets", "is empty: give at least one NAME: value entry");
+    for (const [key, value] of entries) {
+        c.check(ENV_NAME.test(key), `secrets.${key}`, `is not a valid environment variable name: use letters, digits and "_", not starting with a digit (e.g. "HF_TOKEN")`);
+        c.check(
+            typeof value !== "string",
+            `secrets.${key}`,
+            "is a plain string literal, which would sit in source and in plain state: pass a config secret (config.requireSecret(\"...\")) or an Output",
+        );
+    }
+    if (args.mode === "aws") {
+        c.check(args.cluster !== undefined, "cluster", 'is required with mode "aws": pass the GpuCluster (or { oidcProviderArn, oidcProviderUrl }) whose OIDC provider the IRSA role trusts');
+        if (args.refreshInterval !== undefined)
+            c.check(GO_DURATION.test(args.refreshInterval), "refreshInterval", `"${args.refreshInterval}" is not a duration: use e.g. "15m" or "1h"`);
+        if (args.region !== undefined) c.check(isRegion(args.region), "region", `"${args.region}" is not an AWS region code such as "eu-central-1"`);
+        if (args.operatorNamespace !== undefined)
+            c.check(isDnsLabel(args.operatorNamespace), "operatorNamespace", `"${args.operatorNamespace}" is not a valid namespace name`);
+        const w = args.recoveryWindowInDays;
+        if (w !== undefined) c.check(w === 0 || (Number.isInteger(w) && w >= 7 && w <= 30), "recoveryWindowInDays", `must be 0 or a whole number from 7 to 30 (got ${w})`);
+    } else if (args.mode === "kubernetes") {
+        for (const field of ["cluster", "kmsKeyArn", "refreshInterval", "region", "installOperator"] as const) {
+            c.check(args[field] === undefined, field, 'applies to mode "aws" only: remove it, or set mode "aws"');
+        }
+    }
+    c.done();
+}
+
+/** The Secrets Manager name of one entry: `<component>/<KEY>`. Pure. */
+export function secretsManagerName(name: string, key: string): string {
+    return `${name}/${key}`;
+}
+
+/** The least-privilege policy of the SecretStore's role: read exactly these secrets, decrypt with exactly this key. */
+export function secretReaderPolicy(secretArns: pulumi.Input<string>[], kmsKeyArn: pulumi.Input<string>, region: pulumi.Input<string>): pulumi.Output<string> {
+    return policyJson(
+        policyDocument(
+            {
+                Sid: "ReadWiredSecrets",
+                Effect: "Allow",
+                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                Resource: secretArns,
+            },
+            {
+                Sid: "DecryptThroughSecretsManager",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: kmsKeyArn,
+                Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`secretsmanager.${region}.amazonaws.com` } },
+            },
+        ),
+    );
+}
+
+/**
+ * Gets secret values to a pod without them sitting in an image, a Deployment spec or plain state: AWS Secrets Manager
+ * synced by External Secrets Operator through a least-privilege IRSA role, or a Kubernetes Secret from Pulumi secrets.
+ */
+export class SecretWiring extends pulumi.ComponentResource {
+    /** The Kubernetes Secret the pod consumes (`envFrom.secretRef` or a secret volume). Resolves once it is created. */
+    readonly secretName: pulumi.Output<string>;
+    /** aws mode: the service account the SecretStore authenticates as. Undefined in kubernetes mode. */
+    readonly serviceAccountName: pulumi.Output<string | undefined>;
+    /** aws mode: ARN of the IRSA role reading the secrets. Undefined in kubernetes mode. */
+    readonly roleArn: pulumi.Output<string | undefined>;
+    readonly namespace: pulumi.Output<string>;
+    /** aws mode: Secrets Manager ARNs by key. Empty in kubernetes mode. */
+    readonly secretArns: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: SecretWiringArgs, opts?: pulumi.ComponentResourceOptions) {
+        validateSecretWiringArgs(name, args);
+        super(SECRET_WIRING_TYPE, name, {}, opts);
+
+        const d = SECRET_WIRING_DEFAULTS;
+        const labels = appLabels("modelship-secrets", name);
+        const keys = Object.keys(args.secrets).sort();
+
+        let namespaceDep: pulumi.Resource[] = [];
+        if (args.createNamespace ?? d.createNamespace) {
+            // The namespace will hold inference pods: it enforces the restricted Pod Security Standard like InferenceService's.
+            namespaceDep = [
+                new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: { ...labels, [PSA_ENFORCE_LABEL]: "restricted" } } }, { parent: this }),
+            ];
+        }
+        const ns = args.namespace;
+
+        if (args.mode === "kubernetes") {
+            const stringData: Record<string, pulumi.Input<string>> = {};
+            for (const key of keys) stringData[key] = pulumi.secret(args.secrets[key]);
+            const secret = new k8s.core.v1.Secret(
+                `${name}-secret`,
+                { metadata: { name, namespace: ns, labels }, type: "Opaque", stringData },
+                { parent: this, dependsOn: namespaceDep },
+            );
+            this.secretName = secret.metadata.name;
+            this.serviceAccountName = pulumi.output(undefined);
+            this.roleArn = pulumi.output(undefined);
+            this.secretArns = pulumi.output<Record<string, string>>({});
+        } else {
+            const tags = componentTags("SecretWiring", name, args.tags);
+            const cluster = args.cluster!;
+            const region: pulumi.Output<string> = args.region !== undefined ? pulumi.output(args.region) : aws.getRegionOutput({}, { parent: this }).region;
+
+            let kmsKeyArn: pulumi.Output<string>;
+            if (args.kmsKeyArn !== undefined) {
+                kmsKeyArn = pulumi.output(args.kmsKeyArn);
+            } else {
+                const key = new aws.kms.Key(
+                    `${name}-key`,
+                    { description: `Secrets of ${name} (modelship SecretWiring)`, enableKeyRotation: true, deletionWindowInDays: d.kmsDeletionWindowDays, tags },
+                    { parent: this },
+                );
+                kmsKeyArn = key.arn;
+            }
+
+            const arns: Record<string, pulumi.Output<string>> = {};
+            const versions: pulumi.Resource[] = [];
+            for (const key of keys) {
+                const secret = new aws.secretsmanager.Secret(
+                    `${name}-${key}`,
+                    {
+                        name: secretsManagerName(name, key),
+                        kmsKeyId: kmsKeyArn,
+                        recoveryWindowInDays: args.recoveryWindowInDays ?? d.recoveryWindowInDays,
+                        description: `${key} for ${name} (modelship SecretWiring)`,
+                        tags,
+                    },
+                    { parent: this },
+                );
+                const version = new aws.secretsmanager.SecretVersion(
+                    `${name}-${key}-value`,
+                    { secretId: secret.id, secretString: pulumi.secret(args.secrets[key]) },
+                    { parent: this },
+                );
+                versions.push(version);
+                arns[key] = secret.arn;
+            }
+
+            const serviceAccountName = `${name}-secret-store`;
+            const role = new aws.iam.Role(
+                `${name}-reader`,
+                {
+                    description: `Lets the SecretStore of ${name} read its Secrets Manager secrets (IRSA)`,
+                    assumeRolePolicy: irsaTrustPolicy({
+                        oidcProviderArn: cluster.oidcProviderArn,
+                        oidcProviderUrl: cluster.oidcProviderUrl,
+                        namespace: ns,
+                        serviceAccount: serviceAccountName,
+                    }),
+                    tags,
+                },
+                { parent: this },
+            );
+            const policy = new aws.iam.RolePolicy(
+                `${name}-reader`,
+                { role: role.name, policy: secretReaderPolicy(keys.map((k) => arns[k]), kmsKeyArn, region) },
+                { parent: this },
+            );
+
+            const serviceAccount = new k8s.core.v1.ServiceAccount(
+                `${name}-sa`,
+                {
+                    metadata: { name: serviceAccountName, namespace: ns, labels, annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } },
+                    // Only the operator requests a token for this account (TokenRequest API); no pod mounts it.
+                    automountServiceAccountToken: false,
+                },
+                { parent: this, dependsOn: namespaceDep },
+            );
+
+            const operatorDeps: pulumi.Resource[] = [];
+            if (args.installOperator ?? d.installOperator) {
+                operatorDeps.push(
+                    new k8s.helm.v3.Release(
+                        `${name}-eso`,
+                        {
+                            name: "external-secrets",
+                            chart: ESO_CHART.chart,
+                            version: ESO_CHART.version,
+                            repositoryOpts: { repo: ESO_CHART.repo },
+                            namespace: args.operatorNamespace ?? d.operatorNamespace,
+                            createNamespace: true,
+                            atomic: true,
+                            values: { installCRDs: true },
+                        },
+                        { parent: this },
+                    ),
+                );
+            }
+
+            const store = new k8s.apiextensions.CustomResource(
+                `${name}-store`,
+                {
+                    apiVersion: ESO_API_VERSION,
+                    kind: "SecretStore",
+                    metadata: { name, namespace: ns, labels },
+                    spec: {
+                        provider: {
+                            aws: {
+                                service: "SecretsManager",
+                                region,
+                                auth: { jwt: { serviceAccountRef: { name: serviceAccount.metadata.name } } },
+                            },
+                        },
+                    },
+                },
+                // The role's policy must exist before the store validates its access.
+                { parent: this, dependsOn: [...operatorDeps, ...namespaceDep, policy] },
+            );
+
+            const external = new k8s.apiextensions.CustomResource(
+                `${name}-sync`,
+                {
+                    apiVersion: ESO_API_VERSION,
+                    kind: "ExternalSecret",
+                    metadata: { name, namespace: ns, labels },
+                    spec: {
+                        refreshInterval: args.refreshInterval ?? d.refreshInterval,
+                        secretStoreRef: { name: store.metadata.name, kind: "SecretStore" },
+                        target: { name, creationPolicy: "Owner" },
+                        data: keys.map((key) => ({ secretKey: key, remoteRef: { key: secretsManagerName(name, key) } })),
+                    },
+                },
+                // The values must be in Secrets Manager before the first sync, or it fails until the next refresh.
+                { parent: this, dependsOn: [...operatorDeps, ...versions] },
+            );
+
+            // Resolves only after the ExternalSecret exists, so consumers depending on it wait for the sync object.
+            this.secretName = pulumi.all([external.id]).apply(() => name);
+            this.serviceAccountName = serviceAccount.metadata.name;
+            this.roleArn = role.arn;
+            this.secretArns = pulumi.output(arns);
+        }
+
+        this.namespace = pulumi.output(ns);
+        this.registerOutputs({
+            secretName: this.secretName,
+            serviceAccountName: this.serviceAccountName,
+            roleArn: this.roleArn,
+            namespace: this.namespace,
+            secretArns: this.secretArns,
+        });
+    }
+}

@@ -1,0 +1,135 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ArgChecker, isDnsLabel } from "./internal/validation";
+
+export const SERVING_ADDONS_TYPE = "modelship:index:ServingAddons";
+
+/** KEDA Helm chart, pinned. */
+export const KEDA_CHART = { chart: "keda", version: "2.21.1", repo: "https://kedacore.github.io/charts" } as const;
+/** prometheus-community `prometheus` Helm chart, pinned. */
+export const PROMETHEUS_CHART = { chart: "prometheus", version: "27.52.0", repo: "https://prometheus-community.github.io/helm-charts" } as const;
+
+/** Arguments of {@link ServingAddons}. Every field is optional. */
+export interface ServingAddonsArgs {
+    /** Install KEDA, which owns the HPAs of autoscaled InferenceServices. Default true. */
+    keda?: boolean;
+    /** Namespace of KEDA. Default "keda". */
+    kedaNamespace?: string;
+    /** Install a minimal Prometheus (server only) scraping pods by their `prometheus.io/*` annotations. Default true. */
+    prometheus?: boolean;
+    /** Namespace of Prometheus. Default "monitoring". */
+    prometheusNamespace?: string;
+    /** How long Prometheus keeps samples; autoscaling needs minutes, not weeks. Default "2d". */
+    prometheusRetention?: string;
+    /** Prometheus scrape interval. Default "15s". */
+    scrapeInterval?: string;
+    /** URL of an existing Prometheus, when `prometheus` is false; becomes `prometheusUrl`. Default none. */
+    existingPrometheusUrl?: string;
+}
+
+/** Defaults, in one place. */
+export const SERVING_ADDONS_DEFAULTS = {
+    keda: true,
+    kedaNamespace: "keda",
+    prometheus: true,
+    prometheusNamespace: "monitoring",
+    prometheusRetention: "2d",
+    scrapeInterval: "15s",
+} as const;
+
+/** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
+export function validateServingAddonsArgs(name: string, args: ServingAddonsArgs): void {
+    const c = new ArgChecker("ServingAddons", name);
+    c.check(isDnsLabel(name, 40), "name", `"${name}" must be a DNS label of at most 40 characters: it names the Prometheus server`);
+    for (const field of ["kedaNamespace", "prometheusNamespace"] as const) {
+        const v = args[field];
+        if (v !== undefined) c.check(isDnsLabel(v), field, `"${v}" is not a valid namespace name`);
+    }
+    for (const field of ["prometheusRetention", "scrapeInterval"] as const) {
+        const v = args[field];
+        if (v !== undefined) c.check(/^\d+(ms|s|m|h|d|w|y)$/.test(v), field, `"${v}" is not a Prometheus duration such as "15s" or "2d"`);
+    }
+    const prometheus = args.prometheus ?? SERVING_ADDONS_DEFAULTS.prometheus;
+    if (prometheus) c.check(args.existingPrometheusUrl === undefined, "existingPrometheusUrl", "is only used with prometheus: false: remove it, or turn the bundled Prometheus off");
+    else c.check(args.existingPrometheusUrl !== undefined, "existingPrometheusUrl", "is required with prometheus: false: give the URL KEDA should query");
+    c.done();
+}
+
+/** Typed values of the `prometheus` chart: the server only, scraping annotated pods, no persistence. Pure. */
+export function prometheusValues(serverName: string, retention: string, scrapeInterval: string): Record<string, unknown> {
+    return {
+        alertmanager: { enabled: false },
+        "prometheus-pushgateway": { enabled: false },
+        "kube-state-metrics": { enabled: false },
+        "prometheus-node-exporter": { enabled: false },
+        server: {
+            fullnameOverride: serverName,
+            retention,
+            // Samples matter for minutes (autoscaling): losing them with the pod is acceptable.
+            persistentVolume: { enabled: false },
+            global: { scrape_interval: scrapeInterval },
+        },
+    };
+}
+
+/**
+ * The cluster-wide pieces autoscaled InferenceServices need, once per cluster: KEDA and a minimal Prometheus, as
+ * pinned Helm releases. `prometheusUrl` resolves after both are installed, so a ScaledObject using it waits for them.
+ */
+export class ServingAddons extends pulumi.ComponentResource {
+    /** In-cluster URL of Prometheus, for `InferenceService` `autoscaling.prometheusUrl`. */
+    readonly prometheusUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: ServingAddonsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        validateServingAddonsArgs(name, args);
+        super(SERVING_ADDONS_TYPE, name, {}, opts);
+
+        const d = SERVING_ADDONS_DEFAULTS;
+        const installed: pulumi.Output<string>[] = [];
+
+        if (args.keda ?? d.keda) {
+            const keda = new k8s.helm.v3.Release(
+                `${name}-keda`,
+                {
+                    name: "keda",
+                    chart: KEDA_CHART.chart,
+                    version: KEDA_CHART.version,
+                    repositoryOpts: { repo: KEDA_CHART.repo },
+                    namespace: args.kedaNamespace ?? d.kedaNamespace,
+                    createNamespace: true,
+                    atomic: true,
+                },
+                { parent: this },
+            );
+            installed.push(keda.status.status);
+        }
+
+        let url: string;
+        if (args.prometheus ?? d.prometheus) {
+            const ns = args.prometheusNamespace ?? d.prometheusNamespace;
+            const serverName = `${name}-prometheus`;
+            const prom = new k8s.helm.v3.Release(
+                `${name}-prometheus`,
+                {
+                    name: serverName,
+                    chart: PROMETHEUS_CHART.chart,
+                    version: PROMETHEUS_CHART.version,
+                    repositoryOpts: { repo: PROMETHEUS_CHART.repo },
+                    namespace: ns,
+                    createNamespace: true,
+                    atomic: true,
+                    values: prometheusValues(serverName, args.prometheusRetention ?? d.prometheusRetention, args.scrapeInterval ?? d.scrapeInterval),
+                },
+                { parent: this },
+            );
+            installed.push(prom.status.status);
+            // The chart's server Service listens on port 80 under the server's full name.
+            url = `http://${serverName}.${ns}.svc.cluster.local:80`;
+        } else {
+            url = args.existingPrometheusUrl!;
+        }
+
+        this.prometheusUrl = pulumi.all(installed).apply(() => url);
+        this.registerOutputs({ prometheusUrl: this.prometheusUrl });
+    }
+}
