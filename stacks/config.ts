@@ -67,7 +67,7 @@ const clusterSchema = z
         /** Kubernetes version, pinned. */
         version: z.string().regex(/^1\.\d+$/, "expected a Kubernetes minor version such as \"1.33\""),
         publicAccessCidrs: z.array(cidr).default([]),
-        admins: z.array(principal).default([]),
+        admins: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "expected an IAM role or user ARN (access entries take no account IDs)")).default([]),
         vpcId: z.string().optional(),
         privateSubnetIds: z.array(z.string()).optional(),
         publicSubnetIds: z.array(z.string()).optional(),
