@@ -34,6 +34,7 @@ import {
     isGpuAmiType,
 } from "./internal/gpu-instances";
 import { policyDocument, policyJson } from "./internal/iam";
+import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
 
@@ -124,7 +125,6 @@ export const GPU_CLUSTER_DEFAULTS = {
     publicAccessCidrs: [] as string[],
     scaleDownDelay: "10m",
     enabledClusterLogTypes: ["api", "audit", "authenticator"],
-    kmsDeletionWindowDays: 30,
     gpuNodeGroup: { minSize: 0, capacityType: "ON_DEMAND", diskSizeGb: 100 },
     systemNodeGroup: { instanceTypes: ["m6i.large"], minSize: 2, maxSize: 3, diskSizeGb: 50 },
 } as const;
@@ -364,22 +364,14 @@ export class GpuCluster extends pulumi.ComponentResource {
         }
 
         // ---- secrets encryption
-        let secretsKmsKeyArn: pulumi.Output<string>;
-        if (args.kmsKeyArn !== undefined) {
-            secretsKmsKeyArn = pulumi.output(args.kmsKeyArn);
-        } else {
-            const key = new aws.kms.Key(
-                `${name}-secrets-key`,
-                {
-                    description: `Envelope encryption of Kubernetes secrets in EKS cluster ${name}`,
-                    enableKeyRotation: true,
-                    deletionWindowInDays: d.kmsDeletionWindowDays,
-                    tags,
-                },
-                { parent: this },
-            );
-            secretsKmsKeyArn = key.arn;
-        }
+        const secretsKmsKeyArn = keyArnOrCreate({
+            given: args.kmsKeyArn,
+            name,
+            suffix: "secrets-key",
+            description: `Envelope encryption of Kubernetes secrets in EKS cluster ${name}`,
+            tags,
+            parent: this,
+        });
 
         // ---- control plane
         const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ECR_PULL_ACTIONS, type PolicyDocument, type PolicyStatement, policyDocument, policyJson } from "./internal/iam";
+import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
 
@@ -53,7 +54,6 @@ export const IMAGE_REGISTRY_DEFAULTS = {
     buildCache: true,
     /** Cache manifests kept in the build-cache repository. */
     keepCacheImages: 10,
-    kmsDeletionWindowDays: 30,
 } as const;
 
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -163,22 +163,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
         const tags = componentTags("ImageRegistry", name, args.tags);
         const forceDelete = args.forceDelete ?? d.forceDelete;
 
-        let kmsKeyArn: pulumi.Output<string>;
-        if (args.kmsKeyArn !== undefined) {
-            kmsKeyArn = pulumi.output(args.kmsKeyArn);
-        } else {
-            const key = new aws.kms.Key(
-                `${name}-key`,
-                {
-                    description: `ECR encryption key for ${repositoryName}`,
-                    enableKeyRotation: true,
-                    deletionWindowInDays: d.kmsDeletionWindowDays,
-                    tags,
-                },
-                { parent: this },
-            );
-            kmsKeyArn = key.arn;
-        }
+        const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `ECR encryption key for ${repositoryName}`, tags, parent: this });
 
         const repository = new aws.ecr.Repository(
             `${name}-repo`,

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy, policyDocument, policyJson } from "./internal/iam";
 import { appLabels, IRSA_ROLE_ANNOTATION, PSA_ENFORCE_LABEL } from "./internal/k8s-constants";
+import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isDnsLabel, isRegion } from "./internal/validation";
 
@@ -62,7 +63,6 @@ export const SECRET_WIRING_DEFAULTS = {
     installOperator: true,
     operatorNamespace: "external-secrets",
     recoveryWindowInDays: 7,
-    kmsDeletionWindowDays: 30,
 } as const;
 
 /** Names an environment variable may have, so the Secret can be consumed whole with `envFrom`. */
@@ -177,17 +177,7 @@ export class SecretWiring extends pulumi.ComponentResource {
             const cluster = args.cluster!;
             const region: pulumi.Output<string> = args.region !== undefined ? pulumi.output(args.region) : aws.getRegionOutput({}, { parent: this }).region;
 
-            let kmsKeyArn: pulumi.Output<string>;
-            if (args.kmsKeyArn !== undefined) {
-                kmsKeyArn = pulumi.output(args.kmsKeyArn);
-            } else {
-                const key = new aws.kms.Key(
-                    `${name}-key`,
-                    { description: `Secrets of ${name} (modelship SecretWiring)`, enableKeyRotation: true, deletionWindowInDays: d.kmsDeletionWindowDays, tags },
-                    { parent: this },
-                );
-                kmsKeyArn = key.arn;
-            }
+            const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `Secrets of ${name} (modelship SecretWiring)`, tags, parent: this });
 
             const arns: Record<string, pulumi.Output<string>> = {};
             const versions: pulumi.Resource[] = [];

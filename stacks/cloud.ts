@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
-import { type CloudConfig } from "./config";
+import { type CloudConfig, repositoryArgs } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
     /** Secret values by name (Pulumi secrets), wired into the pods. */
@@ -25,12 +25,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const prefix = args.name;
     const registry = new ImageRegistry(
         prefix,
-        {
-            repositoryName: args.repository.name,
-            untaggedExpiryDays: args.repository.untaggedExpiryDays,
-            keepTaggedImages: args.repository.keepTaggedImages,
-            pullPrincipals: args.repository.pullPrincipals,
-        },
+        repositoryArgs(args.repository),
         opts,
     );
     const image = new InferenceImage(

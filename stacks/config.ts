@@ -146,6 +146,12 @@ export const edgeSchema = z
 export const hybridSchema = z.object({ ...common, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema }).strict();
 
 export type CloudConfig = z.infer<typeof cloudSchema>;
+
+/** `modelship:repository` as ImageRegistry arguments. Pure. */
+export function repositoryArgs(repository: z.infer<typeof repositorySchema>) {
+    const { name: repositoryName, ...rest } = repository;
+    return { repositoryName, ...rest };
+}
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 export type HybridConfig = z.infer<typeof hybridSchema>;
 

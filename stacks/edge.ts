@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
-import { type EdgeConfig } from "./config";
+import { type EdgeConfig, repositoryArgs } from "./config";
 
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
 export const EDGE_PLATFORMS = ["linux/amd64", "linux/arm64"];
@@ -25,10 +25,7 @@ export function edgeTarget(config: EdgeConfig, opts?: pulumi.ComponentResourceOp
     const registry = new ImageRegistry(
         prefix,
         {
-            repositoryName: config.repository.name,
-            untaggedExpiryDays: config.repository.untaggedExpiryDays,
-            keepTaggedImages: config.repository.keepTaggedImages,
-            pullPrincipals: config.repository.pullPrincipals,
+            ...repositoryArgs(config.repository),
             replicationRegions: [config.deviceRegion],
             pullRole: {
                 trustAnchorArns: config.rolesAnywhereTrustAnchorArn ? [config.rolesAnywhereTrustAnchorArn] : [],
