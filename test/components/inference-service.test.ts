@@ -410,9 +410,9 @@ describe("InferenceService pure helpers", () => {
 
 describe("InferenceService Kubernetes objects", () => {
     it("validate against the Kubernetes API schemas", () => {
-        const builtIn = recorder.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.includes(".coreos.com") && !r.type.includes("keda.sh"));
+        const builtIn = recorder.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
         expect(new Set(builtIn.map((r) => r.type))).toEqual(
-            new Set([DEPLOYMENT, SERVICE, PDB, NETPOL, SA, "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret"]),
+            new Set([DEPLOYMENT, SERVICE, PDB, NETPOL, SA, SCALED, MONITOR, "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret"]),
         );
         const errors = validateK8sObjects(builtIn.map(toK8sObject));
         expect(errors.filter((e) => e !== null)).toEqual([]);
@@ -423,6 +423,9 @@ describe("InferenceService Kubernetes objects", () => {
         const deployment = toK8sObject(recorder.one(DEPLOYMENT, "cpu-deployment")) as any;
         const broken = { ...deployment, spec: { ...deployment.spec, replicas: "one" } };
         expect(validateK8sObjects([broken])[0]).toContain("replicas must be integer");
+        const scaler = toK8sObject(recorder.ofType(SCALED)[0]) as any;
+        expect(validateK8sObjects([scaler])).toEqual([null]);
+        expect(validateK8sObjects([{ ...scaler, spec: { ...scaler.spec, scaleTargetRef: undefined } }])[0]).toMatch(/ScaledObject .*scaleTargetRef/);
     });
 });
 

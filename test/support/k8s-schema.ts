@@ -1,5 +1,6 @@
 /**
- * Validates Kubernetes objects against the API schemas shipped by `kubernetes-models`.
+ * Validates Kubernetes objects against the API schemas shipped by `kubernetes-models`, and CRD objects (KEDA, External
+ * Secrets, Prometheus Operator) against the CRD schemas of the matching `@kubernetes-models/*` package.
  *
  * kubernetes-models is ESM-only (its package exports have only an `import` condition), which Jest's CommonJS runtime
  * cannot load, so the validation runs in a child Node process that imports the models natively. One process per call:
@@ -15,13 +16,22 @@ export interface K8sObject {
     [field: string]: unknown;
 }
 
+/** API groups of the CRDs the components emit, and the model package holding their schemas. */
+export const CRD_MODEL_PACKAGES: Record<string, string> = {
+    "keda.sh": "@kubernetes-models/keda",
+    "external-secrets.io": "@kubernetes-models/external-secrets",
+    "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+};
+
 const SCRIPT = `
+const crdPackages = ${JSON.stringify(CRD_MODEL_PACKAGES)};
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 const results = [];
 for (const obj of JSON.parse(input)) {
     const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : [null, obj.apiVersion];
-    const spec = group ? "kubernetes-models/" + group + "/" + version + "/" + obj.kind : "kubernetes-models/" + version + "/" + obj.kind;
+    const base = crdPackages[group] ? crdPackages[group] + "/" + group : "kubernetes-models" + (group ? "/" + group : "");
+    const spec = base + "/" + version + "/" + obj.kind;
     try {
         const mod = await import(spec);
         new mod[obj.kind](obj).validate();
