@@ -10,6 +10,7 @@ import { cloudTarget, type CloudTargetOutputs } from "../../stacks/cloud";
 import { parseTargetConfig } from "../../stacks/config";
 import { hybridTarget, type HybridTargetOutputs } from "../../stacks/hybrid";
 import { plan } from "../../cli/plan";
+import { toK8sObject, validateK8sObjects } from "../support/k8s-schema";
 
 const cluster = {
     version: "1.33",
@@ -101,6 +102,14 @@ describe("hybrid target", () => {
         expect(spec.nodeSelector).toEqual({ "gpu.example.com/present": "true" });
         expect(spec.containers[0].resources.limits["nvidia.com/gpu"]).toBe("1");
         expect(spec.tolerations).toEqual(expect.arrayContaining([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]));
+    });
+});
+
+describe("every Kubernetes object both targets emit", () => {
+    it("validates against the Kubernetes API and CRD schemas", () => {
+        const objects = recorder.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
+        expect(objects.length).toBeGreaterThan(15);
+        expect(validateK8sObjects(objects.map(toK8sObject))).toEqual(objects.map(() => null));
     });
 });
 
