@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
+import { findProjectRoot } from "../stacks/config";
 import { installMockRuntime, type MockRecorder, type RecordedResource } from "./mock-runtime";
 
 export const SECRET_MASK = "[secret]";
@@ -60,13 +61,9 @@ export function parsePlanArgs(argv: string[]): PlanOptions {
 
 /** Finds the directory holding Pulumi.yaml, from `start` upwards. */
 export function findProjectDir(start: string): string {
-    let dir = path.resolve(start);
-    for (;;) {
-        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
-        const parent = path.dirname(dir);
-        if (parent === dir) throw new PlanError(`no Pulumi.yaml in ${start} or above: run from the modelship project or pass --project-dir`);
-        dir = parent;
-    }
+    const dir = findProjectRoot(start);
+    if (dir === undefined) throw new PlanError(`no Pulumi.yaml in ${start} or above: run from the modelship project or pass --project-dir`);
+    return dir;
 }
 
 export interface StackConfigFile {

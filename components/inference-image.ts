@@ -174,8 +174,9 @@ export class InferenceImage extends pulumi.ComponentResource {
         const image = new dockerBuild.Image(
             `${name}-image`,
             {
-                context: { location: paths.context },
-                dockerfile: { location: paths.dockerfile },
+                // Relative to the program's directory: an absolute path differs between machines and would diff.
+                context: { location: path.relative(process.cwd(), paths.context) || "." },
+                dockerfile: { location: path.relative(process.cwd(), paths.dockerfile) },
                 target: args.target,
                 platforms: platforms as dockerBuild.Platform[],
                 buildArgs,

@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
-import { type CloudConfig, repositoryArgs } from "./config";
+import { type CloudConfig, imageBuildArgs, repositoryArgs } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
     /** Secret values by name (Pulumi secrets), wired into the pods. */
@@ -31,10 +31,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const image = new InferenceImage(
         `${prefix}-image`,
         {
-            context: args.image.context,
-            dockerfile: args.image.dockerfile,
-            target: args.image.target ?? "gpu",
-            platforms: args.image.platforms ?? ["linux/amd64"],
+            ...imageBuildArgs(args.image, { target: "gpu", platforms: ["linux/amd64"] }),
             registry,
         },
         opts,

@@ -2,6 +2,8 @@
  * Stack configuration: one schema per target, validated with zod so that a missing or malformed key fails before any
  * resource is declared, with a message naming the key. Every key is documented in the README.
  */
+import * as fs from "fs";
+import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
@@ -211,4 +213,30 @@ export function readSecrets(config: pulumi.Config, names: string[]): Record<stri
         out[n] = value;
     }
     return out;
+}
+
+/** The directory holding Pulumi.yaml, searched upwards from `start`; undefined when there is none. */
+export function findProjectRoot(start = process.cwd()): string | undefined {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) return undefined;
+    }
+}
+
+/**
+ * Resolves a path from the stack config against the project root. Pulumi runs a program whose `main` is a file from
+ * that file's directory (here `stacks/`), so a plain relative path would depend on how the program was started.
+ */
+export function projectPath(p: string): string {
+    return path.isAbsolute(p) ? p : path.resolve(findProjectRoot() ?? process.cwd(), p);
+}
+
+/** `modelship:image` as InferenceImage build arguments, with the target's default stage and platforms. */
+export function imageBuildArgs(image: z.infer<typeof imageSchema>, defaults: { target: string; platforms: string[] }) {
+    return {
+        context: projectPath(image.context),
+        dockerfile: image.dockerfile === undefined ? undefined : projectPath(image.dockerfile),
+        target: image.target ?? defaults.target,
+        platforms: image.platforms ?? defaults.platforms,
+    };
 }

@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
-import { type EdgeConfig, repositoryArgs } from "./config";
+import { type EdgeConfig, imageBuildArgs, repositoryArgs } from "./config";
 
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
 export const EDGE_PLATFORMS = ["linux/amd64", "linux/arm64"];
@@ -38,10 +38,7 @@ export function edgeTarget(config: EdgeConfig, opts?: pulumi.ComponentResourceOp
     const image = new InferenceImage(
         `${prefix}-image`,
         {
-            context: config.image.context,
-            dockerfile: config.image.dockerfile,
-            target: config.image.target ?? "cpu",
-            platforms: config.image.platforms ?? EDGE_PLATFORMS,
+            ...imageBuildArgs(config.image, { target: "cpu", platforms: EDGE_PLATFORMS }),
             registry,
         },
         opts,

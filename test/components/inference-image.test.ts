@@ -43,8 +43,10 @@ describe("InferenceImage on an ImageRegistry", () => {
         expect(img.inputs.push).toBe(true);
         expect(img.inputs.tags).toEqual([`123456789012.dkr.ecr.us-west-2.amazonaws.com/models:${tag}`]);
         expect(img.inputs.target).toBe("cpu");
-        expect(img.inputs.context).toEqual({ location: ctx });
-        expect(img.inputs.dockerfile).toEqual({ location: path.join(ctx, "Dockerfile") });
+        // Relative to the working directory, so the state is the same on every machine that checks the project out.
+        expect(img.inputs.context).toEqual({ location: path.relative(process.cwd(), ctx) });
+        expect(img.inputs.dockerfile).toEqual({ location: path.relative(process.cwd(), path.join(ctx, "Dockerfile")) });
+        expect(path.isAbsolute(img.inputs.context.location)).toBe(false);
     });
 
     it("defaults to linux/amd64 and does not build on preview", () => {

@@ -1,4 +1,5 @@
-import { ConfigError, parseTarget, parseTargetConfig, pulumiConfigGetter } from "../../stacks/config";
+import * as path from "path";
+import { ConfigError, imageBuildArgs, parseTarget, parseTargetConfig, projectPath, pulumiConfigGetter } from "../../stacks/config";
 
 const cloudBase = {
     cluster: { version: "1.33", gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] },
@@ -42,5 +43,25 @@ describe("stack config", () => {
         expect(get("cluster")).toEqual({ version: "1.33" });
         expect(get("modelName")).toBe("1.5");
         expect(get("missing")).toBeUndefined();
+    });
+});
+
+describe("paths from the stack config", () => {
+    const root = path.resolve(__dirname, "..", "..");
+    it("resolve against the project root even when Pulumi runs the program from stacks/", () => {
+        const cwd = process.cwd();
+        try {
+            process.chdir(path.join(root, "stacks"));
+            expect(projectPath("inference-image")).toBe(path.join(root, "inference-image"));
+            expect(projectPath("/abs/ctx")).toBe("/abs/ctx");
+            expect(imageBuildArgs({ context: "inference-image", dockerfile: "inference-image/Dockerfile" }, { target: "gpu", platforms: ["linux/amd64"] })).toEqual({
+                context: path.join(root, "inference-image"),
+                dockerfile: path.join(root, "inference-image", "Dockerfile"),
+                target: "gpu",
+                platforms: ["linux/amd64"],
+            });
+        } finally {
+            process.chdir(cwd);
+        }
     });
 });
