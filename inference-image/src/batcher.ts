@@ -32,6 +32,17 @@ function concat(parts: TensorData[]): TensorData {
   return out;
 }
 
+/**
+ * Requests can share a run only if every input has the same non-leading dims (a model may leave them dynamic, e.g. a
+ * sequence length): stacking rows of different widths would feed the model garbage.
+ */
+export function shapeKey(req: InferRequest): string {
+  return Object.keys(req.inputs)
+    .sort()
+    .map((name) => `${name}:${req.inputs[name].shape.slice(1).join('x')}`)
+    .join(';');
+}
+
 function rowsOf(data: TensorData, start: number, end: number): TensorData {
   return Array.isArray(data) ? data.slice(start, end) : (data as Typed).subarray(start, end);
 }
@@ -103,7 +114,9 @@ export class Batcher {
   private take(): Pending[] {
     const batch: Pending[] = [this.queue.shift()!];
     let rows = batch[0].req.rows;
-    while (this.queue.length > 0 && rows + this.queue[0].req.rows <= this.maxRows) {
+    const key = shapeKey(batch[0].req);
+    // In arrival order: a request of another shape ends the batch and starts the next one.
+    while (this.queue.length > 0 && rows + this.queue[0].req.rows <= this.maxRows && shapeKey(this.queue[0].req) === key) {
       const next = this.queue.shift()!;
       rows += next.req.rows;
       batch.push(next);

@@ -1,0 +1,50 @@
+import { Batcher, shapeKey } from '../src/batcher';
+import { Metrics } from '../src/metrics';
+import type { Model, NamedTensor } from '../src/model';
+import type { InferRequest } from '../src/protocol';
+
+// A stand-in model with a dynamic sequence dim ([-1, -1]): ONNX Runtime is not needed to test how requests are grouped.
+function fakeModel(runs: number[][]): Model {
+  return {
+    name: 'seq',
+    version: '1',
+    inputs: [{ name: 'tokens', datatype: 'FP32', shape: [-1, -1] }],
+    outputs: [{ name: 'sum', datatype: 'FP32', shape: [-1] }],
+    batchable: true,
+    executionProvider: 'cpu',
+    async run(feeds: Record<string, NamedTensor>) {
+      const t = feeds.tokens;
+      runs.push(t.shape);
+      const [rows, width] = t.shape;
+      const data = t.data as Float32Array;
+      const out = new Float32Array(rows);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) out[r] += data[r * width + c];
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { sum: { name: 'sum', datatype: 'FP32', shape: [rows], data: out } };
+    },
+    async close() {},
+  } as unknown as Model;
+}
+
+const request = (width: number, value: number): InferRequest => ({
+  rows: 1,
+  inputs: { tokens: { name: 'tokens', datatype: 'FP32', shape: [1, width], data: new Float32Array(width).fill(value) } },
+  outputs: [],
+});
+
+describe('batching a model with dynamic trailing dims', () => {
+  it('never stacks requests whose non-leading dims differ, and answers each correctly', async () => {
+    const runs: number[][] = [];
+    const batcher = new Batcher(fakeModel(runs), { maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueSize: 100 }, new Metrics());
+    const widths = [3, 3, 5, 5, 3, 5, 5, 3];
+    const answers = await Promise.all(widths.map((w, i) => batcher.submit(request(w, i + 1))));
+    answers.forEach((a, i) => expect(Array.from(a.sum.data as Float32Array)).toEqual([widths[i] * (i + 1)]));
+    for (const shape of runs) expect([3, 5]).toContain(shape[1]);
+    expect(runs.length).toBeLessThan(widths.length);
+  });
+
+  it('keys requests by the non-leading dims of every input', () => {
+    expect(shapeKey(request(3, 0))).toBe('tokens:3');
+    expect(shapeKey(request(3, 0))).not.toBe(shapeKey(request(4, 0)));
+  });
+});
