@@ -71,11 +71,12 @@ function mockKubeconfig(clusterName: string): Record<string, any> {
 export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     "aws:ecr/repository:Repository": (name, inputs) => {
         const repoName = inputs.name ?? name;
+        const region = inputs.region ?? MOCK_REGION;
         return {
             name: repoName,
-            arn: arn("ecr", `repository/${repoName}`),
+            arn: arn("ecr", `repository/${repoName}`, region),
             registryId: MOCK_ACCOUNT_ID,
-            repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${MOCK_REGION}.amazonaws.com/${repoName}`,
+            repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${repoName}`,
         };
     },
     "aws:kms/key:Key": (name) => ({ arn: arn("kms", `key/${fakeSha256(name).slice(0, 8)}-mock`), keyId: `${fakeSha256(name).slice(0, 8)}-mock` }),

@@ -27,7 +27,7 @@ export interface ImageRegistryArgs {
     /** Delete the repository even if it still holds images. Default false. */
     forceDelete?: boolean;
     /**
-     * Create a companion `<name>/buildcache` repository (mutable tags, short lifecycle) for BuildKit's registry cache,
+     * Create a companion `buildcache/<name>` repository (mutable tags, short lifecycle) for BuildKit's registry cache,
      * which must overwrite its cache tag and so cannot live in the immutable repository. Default true.
      */
     buildCache?: boolean;
@@ -131,11 +131,6 @@ export function pullRoleTrustPolicy(trustAnchorArns: string[], trustedPrincipals
     return policyDocument(...statements);
 }
 
-/** The repository ARN in another region (ECR replicas keep the repository name). Pure. */
-export function replicaRepositoryArn(repositoryArn: string, region: string): string {
-    return repositoryArn.replace(/^(arn:aws[a-z-]*:ecr:)[a-z0-9-]+(:)/, `$1${region}$2`);
-}
-
 /**
  * A hardened ECR repository: immutable tags, scan on push, KMS encryption, a lifecycle policy, pull-only grants and
  * optional cross-region replication.
@@ -165,61 +160,50 @@ export class ImageRegistry extends pulumi.ComponentResource {
 
         const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `ECR encryption key for ${repositoryName}`, tags, parent: this });
 
-        const repository = new aws.ecr.Repository(
-            `${name}-repo`,
-            {
-                name: repositoryName,
-                imageTagMutability: "IMMUTABLE",
-                imageScanningConfiguration: { scanOnPush: true },
-                encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
-                forceDelete,
-                tags,
-            },
-            { parent: this },
-        );
-
-        new aws.ecr.LifecyclePolicy(
-            `${name}-lifecycle`,
-            {
-                repository: repository.name,
-                policy: lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages),
-            },
-            { parent: this },
-        );
-
+        const lifecycle = lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages);
         const pullPrincipals = (args.pullPrincipals ?? []).map(principalArn);
-        if (pullPrincipals.length > 0) {
-            new aws.ecr.RepositoryPolicy(
-                `${name}-pull`,
+        // One hardened repository: immutable, scanned, KMS-encrypted, expiring, pull grants. `region` undefined = the
+        // provider's region.
+        const hardenedRepository = (suffix: string, region: string | undefined, kmsKey: pulumi.Input<string> | undefined) => {
+            const repo = new aws.ecr.Repository(
+                `${name}-${suffix}`,
                 {
-                    repository: repository.name,
-                    policy: policyJson(
-                        policyDocument({ Sid: "PullOnly", Effect: "Allow", Principal: { AWS: pullPrincipals }, Action: ECR_PULL_ACTIONS }),
-                    ),
+                    name: repositoryName,
+                    region,
+                    imageTagMutability: "IMMUTABLE",
+                    imageScanningConfiguration: { scanOnPush: true },
+                    encryptionConfigurations: [{ encryptionType: "KMS", kmsKey }],
+                    forceDelete,
+                    tags,
                 },
                 { parent: this },
             );
-        }
-
-        const regions = args.replicationRegions ?? [];
-        if (regions.length > 0) {
-            // Replicas are created by ECR itself; a creation template keeps them immutable and encrypted too.
-            for (const region of regions) {
-                new aws.ecr.RepositoryCreationTemplate(
-                    `${name}-replica-${region}`,
+            new aws.ecr.LifecyclePolicy(`${name}-${suffix === "repo" ? "" : `${suffix}-`}lifecycle`, { region, repository: repo.name, policy: lifecycle }, { parent: this });
+            if (pullPrincipals.length > 0) {
+                new aws.ecr.RepositoryPolicy(
+                    `${name}-${suffix === "repo" ? "" : `${suffix}-`}pull`,
                     {
                         region,
-                        prefix: repositoryName,
-                        description: `Replicas of ${repositoryName}, managed by modelship`,
-                        appliedFors: ["REPLICATION"],
-                        imageTagMutability: "IMMUTABLE",
-                        encryptionConfigurations: [{ encryptionType: "KMS" }],
-                        lifecyclePolicy: lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages),
-                        resourceTags: tags,
+                        repository: repo.name,
+                        policy: policyJson(
+                            policyDocument({ Sid: "PullOnly", Effect: "Allow", Principal: { AWS: pullPrincipals }, Action: ECR_PULL_ACTIONS }),
+                        ),
                     },
                     { parent: this },
                 );
             }
+            return repo;
+        };
+
+        const repository = hardenedRepository("repo", undefined, kmsKeyArn);
+
+        const regions = args.replicationRegions ?? [];
+        const replicas: aws.ecr.Repository[] = [];
+        if (regions.length > 0) {
+            // Replication writes into an existing destination repository as it is, so creating each replica here keeps
+            // it as hardened as the source (ECR would otherwise create it mutable). KMS keys are regional: replicas use
+            // the region's AWS-managed ECR key.
+            for (const region of regions) replicas.push(hardenedRepository(`replica-${region}`, region, undefined));
             new aws.ecr.ReplicationConfiguration(
                 `${name}-replication`,
                 {
@@ -232,7 +216,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
                         ],
                     },
                 },
-                { parent: this },
+                { parent: this, dependsOn: replicas },
             );
         }
 
@@ -241,7 +225,8 @@ export class ImageRegistry extends pulumi.ComponentResource {
             const cache = new aws.ecr.Repository(
                 `${name}-cache`,
                 {
-                    name: `${repositoryName}/buildcache`,
+                    // Not under `<name>`: replication matches by name prefix, and the cache must stay home.
+                    name: `buildcache/${repositoryName}`,
                     // BuildKit overwrites its cache tag on every build, so this repository alone keeps mutable tags.
                     imageTagMutability: "MUTABLE",
                     encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
@@ -282,7 +267,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
                                 Sid: "PullThisRepository",
                                 Effect: "Allow",
                                 Action: ECR_PULL_ACTIONS,
-                                Resource: repository.arn.apply((arn) => [arn, ...regions.map((r) => replicaRepositoryArn(arn, r))]),
+                                Resource: [repository.arn, ...replicas.map((r) => r.arn)],
                             },
                         ),
                     ),

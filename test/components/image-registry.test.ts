@@ -51,7 +51,8 @@ describe("ImageRegistry defaults", () => {
 
     it("keeps a mutable build-cache repository apart from the immutable one", () => {
         const cache = recorder.one(REPO, "models-cache");
-        expect(cache.inputs.name).toBe("models/buildcache");
+        // Outside the repository's name prefix, so replication (which matches by prefix) leaves it home.
+        expect(cache.inputs.name).toBe("buildcache/models");
         expect(cache.inputs.imageTagMutability).toBe("MUTABLE");
         expect(cache.inputs.encryptionConfigurations[0].encryptionType).toBe("KMS");
     });
@@ -61,7 +62,7 @@ describe("ImageRegistry defaults", () => {
         expect(await valueOf(registry.repositoryName)).toBe("models");
         expect(await valueOf(registry.registryId)).toBe(MOCK_ACCOUNT_ID);
         expect(await valueOf(registry.repositoryArn)).toMatch(/^arn:aws:ecr:.*:repository\/models$/);
-        expect(await valueOf(registry.cacheRepositoryUrl)).toMatch(/\/models\/buildcache$/);
+        expect(await valueOf(registry.cacheRepositoryUrl)).toMatch(/\/buildcache\/models$/);
     });
 });
 
@@ -102,13 +103,15 @@ describe("ImageRegistry with every option", () => {
         expect(rc.rules[0].repositoryFilters).toEqual([{ filter: "acme/edge-model", filterType: "PREFIX_MATCH" }]);
     });
 
-    it("keeps replicas immutable and encrypted through a creation template per region", () => {
-        const templates = recorder.ofType("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
-        expect(templates.map((t) => t.inputs.region).sort()).toEqual(["ap-northeast-1", "eu-central-1"]);
-        for (const t of templates) {
-            expect(t.inputs.appliedFors).toEqual(["REPLICATION"]);
-            expect(t.inputs.imageTagMutability).toBe("IMMUTABLE");
-            expect(t.inputs.prefix).toBe("acme/edge-model");
+    it("creates each replica as hardened as the source, before replication writes into it", () => {
+        for (const region of ["eu-central-1", "ap-northeast-1"]) {
+            const replica = recorder.one(REPO, `edge-replica-${region}`);
+            expect(replica.inputs).toMatchObject({ name: "acme/edge-model", region, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+            // KMS keys are regional: the replica uses the region's AWS-managed ECR key.
+            expect(replica.inputs.encryptionConfigurations).toEqual([{ encryptionType: "KMS" }]);
+            expect(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", `edge-replica-${region}-lifecycle`).inputs.region).toBe(region);
+            const pull = JSON.parse(recorder.one("aws:ecr/repositoryPolicy:RepositoryPolicy", `edge-replica-${region}-pull`).inputs.policy);
+            expect(pull.Statement[0].Principal.AWS).toEqual(["arn:aws:iam::210987654321:role/jetson", "arn:aws:iam::111122223333:root"]);
         }
     });
 

@@ -69,7 +69,7 @@ describe("InferenceImage on an ImageRegistry", () => {
 
     it("caches to the registry's cache repository with image-manifest and OCI media types (required by ECR)", () => {
         const img = recorder.one(IMAGE, "server-image");
-        const ref = "123456789012.dkr.ecr.us-west-2.amazonaws.com/models/buildcache:cpu";
+        const ref = "123456789012.dkr.ecr.us-west-2.amazonaws.com/buildcache/models:cpu";
         expect(img.inputs.cacheFrom).toEqual([{ registry: { ref } }]);
         expect(img.inputs.cacheTo).toEqual([{ registry: { ref, mode: "max", imageManifest: true, ociMediaTypes: true } }]);
     });
