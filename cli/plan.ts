@@ -195,6 +195,8 @@ export function keySettings(r: RecordedResource): string[] {
             push("endpoint", r.outputs?.endpoint);
             break;
     }
+    // AWS resources placed outside the provider's region (ECR replicas, edge-region lookups) say where.
+    if (r.type.startsWith("aws:")) push("region", i.region);
     return s;
 }
 
