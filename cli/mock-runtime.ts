@@ -28,6 +28,8 @@ export interface RecordedResource {
     provider?: string;
     /** True for custom (provider) resources, false for components. */
     custom: boolean;
+    /** URNs of the resources it depends on explicitly (`dependsOn`) or through its inputs. */
+    dependencies: string[];
     /** Outputs a component registered with `registerOutputs` (plain values; secrets unwrapped). */
     outputs?: Record<string, any>;
 }
@@ -200,6 +202,17 @@ export class MockRecorder {
         return this.resources.find((r) => r.urn === urn);
     }
 
+    /** Whether `resource` depends on `on` (directly, or on one of `on`'s descendants, as `dependsOn` a component means). */
+    dependsOn(resource: RecordedResource, on: RecordedResource): boolean {
+        const targets = new Set<string>();
+        const collect = (r: RecordedResource) => {
+            targets.add(r.urn);
+            this.childrenOf(r).forEach(collect);
+        };
+        collect(on);
+        return resource.dependencies.some((urn) => targets.has(urn));
+    }
+
     /** Children of a resource (direct only). */
     childrenOf(parent: RecordedResource): RecordedResource[] {
         return this.resources.filter((r) => r.parentUrn === parent.urn);
@@ -232,7 +245,7 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
     const recorder = new MockRecorder();
     const outputs = { ...DEFAULT_OUTPUTS, ...(options.outputs ?? {}) };
     const calls = { ...DEFAULT_CALLS, ...(options.calls ?? {}) };
-    let current: { parent?: string; urn?: string } = {};
+    let current: { parent?: string; urn?: string; dependencies?: string[] } = {};
 
     pulumi.runtime.setMocks(
         {
@@ -250,6 +263,7 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
                     urn: current.urn ?? "",
                     parentUrn: current.parent || undefined,
                     provider: args.provider || undefined,
+                    dependencies: current.dependencies ?? [],
                     custom,
                 });
                 return { id: custom ? `${args.name}-id` : undefined, state };
@@ -272,7 +286,11 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, res: any) => void) => {
         recorder.begin();
-        current = { parent: req.getParent(), urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()) };
+        current = {
+            parent: req.getParent(),
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            dependencies: req.getDependenciesList?.() ?? [],
+        };
         const done = register(req, (err: any, res: any) => {
             recorder.end();
             callback(err, res);

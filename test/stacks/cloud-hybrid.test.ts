@@ -57,6 +57,16 @@ describe("cloud target", () => {
         expect(JSON.stringify(recorder.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs))).not.toContain("hf_abc");
     });
 
+    it("orders the rollout: the Deployment after its secrets, the scaler after KEDA", () => {
+        const deployment = recorder.one("kubernetes:apps/v1:Deployment", "cl-server-deployment");
+        expect(recorder.dependsOn(deployment, recorder.one("modelship:index:SecretWiring", "cl-secrets"))).toBe(true);
+        const scaler = recorder.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter(under("cl-"))[0];
+        expect(recorder.dependsOn(scaler, recorder.one("kubernetes:helm.sh/v3:Release", "cl-addons-keda"))).toBe(true);
+        const store = recorder.one("kubernetes:external-secrets.io/v1:SecretStore", "cl-secrets-store");
+        expect(recorder.dependsOn(store, recorder.one("kubernetes:helm.sh/v3:Release", "cl-secrets-eso"))).toBe(true);
+        expect(recorder.dependsOn(deployment, recorder.one("kubernetes:helm.sh/v3:Release", "cl-cluster-nvidia-device-plugin"))).toBe(false);
+    });
+
     it("autoscales with KEDA against the addons' Prometheus, on the cluster's provider", async () => {
         const scaler = recorder.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter(under("cl-"))[0];
         const prom = scaler.inputs.spec.triggers.find((t: { type: string }) => t.type === "prometheus");
