@@ -220,7 +220,7 @@ export class MockRecorder {
 
     /** Waits until no registration is in flight for a few turns of the event loop. */
     async settle(): Promise<void> {
-        for (let quiet = 0; quiet < 5; ) {
+        for (let quiet = 0; quiet < 10; ) {
             await new Promise((resolve) => setTimeout(resolve, 5));
             quiet = this.pending === 0 ? quiet + 1 : 0;
         }
