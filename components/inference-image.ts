@@ -5,7 +5,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRegistry } from "./image-registry";
 import { contextHash } from "./internal/context-hash";
-import { ecrRefInRegion } from "./internal/image-ref";
+import { ecrRefInRegion, registryHost } from "./internal/image-ref";
 import { ArgChecker } from "./internal/validation";
 
 export const INFERENCE_IMAGE_TYPE = "modelship:index:InferenceImage";
@@ -184,7 +184,7 @@ export class InferenceImage extends pulumi.ComponentResource {
                 push: true,
                 tags: [pulumi.interpolate`${repositoryUrl}:${tag}`],
                 registries: credentials
-                    ? [{ address: repositoryUrl.apply((u) => u.split("/")[0]), username: credentials.username, password: credentials.password }]
+                    ? [{ address: repositoryUrl.apply(registryHost), username: credentials.username, password: credentials.password }]
                     : undefined,
                 cacheFrom: cacheRef.apply((ref) => (ref ? [{ registry: { ref } }] : [])),
                 // ECR only accepts cache manifests as an image manifest with OCI media types.
