@@ -37,6 +37,7 @@ import { policyDocument, policyJson } from "./internal/iam";
 import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+import { pinnedRelease } from "./internal/helm";
 
 export type { GpuScheduling } from "./internal/gpu-constants";
 export type { GpuAmiType } from "./internal/gpu-instances";
@@ -511,31 +512,17 @@ export class GpuCluster extends pulumi.ComponentResource {
 
         // ---- add-ons
         const plugin = GPU_CLUSTER_CHARTS.nvidiaDevicePlugin;
-        new k8s.helm.v3.Release(
+        pinnedRelease(
             `${name}-nvidia-device-plugin`,
-            {
-                name: "nvidia-device-plugin",
-                chart: plugin.chart,
-                version: plugin.version,
-                repositoryOpts: { repo: plugin.repo },
-                namespace: "kube-system",
-                atomic: true,
-                values: devicePluginValues(),
-            },
+            plugin,
+            { name: "nvidia-device-plugin", namespace: "kube-system", values: devicePluginValues() },
             { parent: this, provider, dependsOn: [systemGroup] },
         );
         const metrics = GPU_CLUSTER_CHARTS.metricsServer;
-        new k8s.helm.v3.Release(
+        pinnedRelease(
             `${name}-metrics-server`,
-            {
-                name: "metrics-server",
-                chart: metrics.chart,
-                version: metrics.version,
-                repositoryOpts: { repo: metrics.repo },
-                namespace: "kube-system",
-                atomic: true,
-                values: metricsServerValues(),
-            },
+            metrics,
+            { name: "metrics-server", namespace: "kube-system", values: metricsServerValues() },
             { parent: this, provider, dependsOn: [systemGroup] },
         );
 

@@ -6,6 +6,7 @@ import { appLabels, IRSA_ROLE_ANNOTATION, PSA_ENFORCE_LABEL } from "./internal/k
 import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isDnsLabel, isRegion } from "./internal/validation";
+import { pinnedRelease } from "./internal/helm";
 
 export const SECRET_WIRING_TYPE = "modelship:index:SecretWiring";
 
@@ -236,18 +237,10 @@ export class SecretWiring extends pulumi.ComponentResource {
             const operatorDeps: pulumi.Resource[] = [];
             if (args.installOperator ?? d.installOperator) {
                 operatorDeps.push(
-                    new k8s.helm.v3.Release(
+                    pinnedRelease(
                         `${name}-eso`,
-                        {
-                            name: "external-secrets",
-                            chart: ESO_CHART.chart,
-                            version: ESO_CHART.version,
-                            repositoryOpts: { repo: ESO_CHART.repo },
-                            namespace: args.operatorNamespace ?? d.operatorNamespace,
-                            createNamespace: true,
-                            atomic: true,
-                            values: { installCRDs: true },
-                        },
+                        ESO_CHART,
+                        { name: "external-secrets", namespace: args.operatorNamespace ?? d.operatorNamespace, createNamespace: true, values: { installCRDs: true } },
                         { parent: this },
                     ),
                 );

@@ -1,6 +1,6 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgChecker, isDnsLabel } from "./internal/validation";
+import { pinnedRelease } from "./internal/helm";
 
 export const SERVING_ADDONS_TYPE = "modelship:index:ServingAddons";
 
@@ -88,17 +88,10 @@ export class ServingAddons extends pulumi.ComponentResource {
         const installed: pulumi.Output<string>[] = [];
 
         if (args.keda ?? d.keda) {
-            const keda = new k8s.helm.v3.Release(
+            const keda = pinnedRelease(
                 `${name}-keda`,
-                {
-                    name: "keda",
-                    chart: KEDA_CHART.chart,
-                    version: KEDA_CHART.version,
-                    repositoryOpts: { repo: KEDA_CHART.repo },
-                    namespace: args.kedaNamespace ?? d.kedaNamespace,
-                    createNamespace: true,
-                    atomic: true,
-                },
+                KEDA_CHART,
+                { name: "keda", namespace: args.kedaNamespace ?? d.kedaNamespace, createNamespace: true },
                 { parent: this },
             );
             installed.push(keda.status.status);
@@ -108,16 +101,13 @@ export class ServingAddons extends pulumi.ComponentResource {
         if (args.prometheus ?? d.prometheus) {
             const ns = args.prometheusNamespace ?? d.prometheusNamespace;
             const serverName = `${name}-prometheus`;
-            const prom = new k8s.helm.v3.Release(
+            const prom = pinnedRelease(
                 `${name}-prometheus`,
+                PROMETHEUS_CHART,
                 {
                     name: serverName,
-                    chart: PROMETHEUS_CHART.chart,
-                    version: PROMETHEUS_CHART.version,
-                    repositoryOpts: { repo: PROMETHEUS_CHART.repo },
                     namespace: ns,
                     createNamespace: true,
-                    atomic: true,
                     values: prometheusValues(serverName, args.prometheusRetention ?? d.prometheusRetention, args.scrapeInterval ?? d.scrapeInterval),
                 },
                 { parent: this },

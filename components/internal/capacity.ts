@@ -5,11 +5,12 @@
  * tagging ASGs) without the component's constructor changing shape.
  */
 import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy, policyDocument, type PolicyDocument } from "./iam";
 import { GPU_CLUSTER_CHARTS, systemNodeSelector } from "./gpu-addons";
 import { GPU_RESOURCE } from "./gpu-constants";
+import { pinnedRelease } from "./helm";
 
 /** What a strategy may build on: the cluster, its identity provider and where its children go. */
 export interface CapacityContext {
@@ -210,15 +211,12 @@ export class ClusterAutoscalerCapacity implements GpuCapacityStrategy {
             { parent: ctx.parent },
         );
         const chart = GPU_CLUSTER_CHARTS.clusterAutoscaler;
-        new k8s.helm.v3.Release(
+        pinnedRelease(
             `${ctx.name}-cluster-autoscaler`,
+            chart,
             {
                 name: "cluster-autoscaler",
-                chart: chart.chart,
-                version: chart.version,
-                repositoryOpts: { repo: chart.repo },
                 namespace: CLUSTER_AUTOSCALER_NAMESPACE,
-                atomic: true,
                 values: clusterAutoscalerValues({
                     clusterName: ctx.clusterName,
                     region: ctx.region,
