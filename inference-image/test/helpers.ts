@@ -61,18 +61,15 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return answer(res);
 }
 
 export async function get(url: string) {
-  const res = await fetch(url);
+  return answer(await fetch(url));
+}
+
+/** Status, headers, raw text and (when it parses) the JSON body of a response. */
+async function answer(res: Response) {
   const text = await res.text();
   let json: any;
   try {
