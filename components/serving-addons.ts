@@ -56,6 +56,22 @@ export function validateServingAddonsArgs(name: string, args: ServingAddonsArgs)
 }
 
 /** Typed values of the `prometheus` chart: the server only, scraping annotated pods, no persistence. Pure. */
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 };
+/** The chart's default scrape timeout. */
+const CHART_SCRAPE_TIMEOUT = "10s";
+
+/** Milliseconds of a Prometheus duration such as "15s". Pure. */
+export function durationMs(duration: string): number {
+    const m = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(duration);
+    if (!m) throw new Error(`"${duration}" is not a Prometheus duration`);
+    return Number(m[1]) * DURATION_UNIT_MS[m[2]];
+}
+
+/** The scrape timeout: the chart's 10s, or the interval itself when that is shorter. Pure. */
+export function scrapeTimeout(scrapeInterval: string): string {
+    return durationMs(scrapeInterval) < durationMs(CHART_SCRAPE_TIMEOUT) ? scrapeInterval : CHART_SCRAPE_TIMEOUT;
+}
+
 export function prometheusValues(serverName: string, retention: string, scrapeInterval: string): Record<string, unknown> {
     return {
         alertmanager: { enabled: false },
@@ -67,7 +83,9 @@ export function prometheusValues(serverName: string, retention: string, scrapeIn
             retention,
             // Samples matter for minutes (autoscaling): losing them with the pod is acceptable.
             persistentVolume: { enabled: false },
-            global: { scrape_interval: scrapeInterval },
+            // The chart's default scrape_timeout (10s) survives Helm's merge; Prometheus refuses a timeout longer than
+            // the interval, so a short interval gets a timeout equal to itself.
+            global: { scrape_interval: scrapeInterval, scrape_timeout: scrapeTimeout(scrapeInterval) },
         },
     };
 }

@@ -2,7 +2,7 @@ import { installMockRuntime, valueOf } from "../support/mocks";
 
 const recorder = installMockRuntime();
 import * as k8s from "@pulumi/kubernetes";
-import { KEDA_CHART, PROMETHEUS_CHART, ServingAddons, validateServingAddonsArgs } from "../../components/serving-addons";
+import { KEDA_CHART, PROMETHEUS_CHART, prometheusValues, scrapeTimeout, ServingAddons, validateServingAddonsArgs } from "../../components/serving-addons";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
@@ -34,7 +34,7 @@ describe("ServingAddons", () => {
             "prometheus-pushgateway": { enabled: false },
             "kube-state-metrics": { enabled: false },
             "prometheus-node-exporter": { enabled: false },
-            server: { fullnameOverride: "serving-prometheus", retention: "2d", persistentVolume: { enabled: false }, global: { scrape_interval: "15s" } },
+            server: { fullnameOverride: "serving-prometheus", retention: "2d", persistentVolume: { enabled: false }, global: { scrape_interval: "15s", scrape_timeout: "10s" } },
         });
     });
 
@@ -58,5 +58,15 @@ describe("ServingAddons", () => {
     it("validates its arguments", () => {
         expect(() => validateServingAddonsArgs("a", { prometheus: false })).toThrow("existingPrometheusUrl is required with prometheus: false");
         expect(() => validateServingAddonsArgs("a", { prometheusRetention: "2 days" })).toThrow('prometheusRetention "2 days" is not a Prometheus duration');
+    });
+});
+
+describe("scrape timeout", () => {
+    it("never exceeds the scrape interval (Prometheus refuses to start otherwise)", () => {
+        expect(scrapeTimeout("15s")).toBe("10s");
+        expect(scrapeTimeout("1m")).toBe("10s");
+        expect(scrapeTimeout("5s")).toBe("5s");
+        expect(scrapeTimeout("500ms")).toBe("500ms");
+        expect(prometheusValues("p", "2d", "5s")).toMatchObject({ server: { global: { scrape_interval: "5s", scrape_timeout: "5s" } } });
     });
 });
