@@ -20,6 +20,7 @@ import {
     NODE_ROLE_LABEL,
     NODE_ROLE_SYSTEM,
     NVIDIA_GPU_PRESENT_LABEL,
+    AWS_GPU_LABEL,
     RESERVED_LABEL_PREFIXES,
     gpuScheduling,
     type GpuScheduling,
@@ -291,6 +292,7 @@ export function resolveGpuNodeGroup(g: GpuNodeGroupArgs): ResolvedGpuNodeGroup {
             [NODE_ROLE_LABEL]: NODE_ROLE_GPU,
             [NODE_OS_LABEL]: GPU_AMI_TYPES[amiType].os,
             [NVIDIA_GPU_PRESENT_LABEL]: "true",
+            [AWS_GPU_LABEL]: info.accelerator,
         },
     };
 }

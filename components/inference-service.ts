@@ -8,6 +8,7 @@ import {
     IRSA_ROLE_ANNOTATION,
     NAMESPACE_NAME_LABEL,
     PSA_ENFORCE_LABEL,
+    SAFE_TO_EVICT_ANNOTATION,
     selectorLabels,
     ZONE_TOPOLOGY_KEY,
 } from "./internal/k8s-constants";
@@ -430,6 +431,8 @@ export class InferenceService extends pulumi.ComponentResource {
                                 "prometheus.io/scrape": "true",
                                 "prometheus.io/port": String(port),
                                 "prometheus.io/path": SERVER.metricsPath,
+                                // The /tmp emptyDir is scratch: without this, cluster-autoscaler never removes the node.
+                                [SAFE_TO_EVICT_ANNOTATION]: "true",
                             },
                         },
                         spec: {

@@ -121,9 +121,12 @@ export function clusterAutoscalerPolicy(clusterName: string, clusterArn: string)
     );
 }
 
-/** cluster-autoscaler's image tag: its minor version must match the control plane's. */
+/** Minor versions whose first cluster-autoscaler release is not `.0`. */
+const CLUSTER_AUTOSCALER_FIRST_PATCH: Readonly<Record<string, number>> = { "1.27": 1 };
+
+/** cluster-autoscaler's image tag: its minor version must match the control plane's (first release of that minor). */
 export function clusterAutoscalerImageTag(kubernetesVersion: string): string {
-    return `v${kubernetesVersion}.0`;
+    return `v${kubernetesVersion}.${CLUSTER_AUTOSCALER_FIRST_PATCH[kubernetesVersion] ?? 0}`;
 }
 
 export interface ClusterAutoscalerOptions {
@@ -157,7 +160,8 @@ export function clusterAutoscalerValues(args: {
             "scale-down-delay-after-add": delay,
             expander: "least-waste",
             "balance-similar-node-groups": true,
-            // GPU nodes run kube-system DaemonSets (device plugin, CNI); they must not pin an idle node forever.
+            // DaemonSet pods never block scale-down; this lets other kube-system pods (metrics-server, CoreDNS replicas
+            // that land on a GPU node) be moved, so they do not keep an idle GPU node alive.
             "skip-nodes-with-system-pods": false,
         },
         nodeSelector: systemNodeSelector(),

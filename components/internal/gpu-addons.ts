@@ -31,9 +31,9 @@ export function systemNodeSelector(): Record<string, string> {
 }
 
 /**
- * Values for the NVIDIA device plugin. It must tolerate the GPU taint or its DaemonSet schedules nowhere, and its
- * affinity is replaced because the chart's default waits for node-feature-discovery labels EKS nodes do not carry.
- * Bottlerocket NVIDIA AMIs run their own device plugin, so those nodes are left out.
+ * Values for the NVIDIA device plugin. It must tolerate the GPU taint or its DaemonSet schedules nowhere. The chart's
+ * default affinity (node-feature-discovery labels or `nvidia.com/gpu.present`) is replaced by our accelerator label so
+ * that Bottlerocket NVIDIA nodes, which run their own device plugin, can be left out.
  */
 export function devicePluginValues(): Record<string, unknown> {
     return {

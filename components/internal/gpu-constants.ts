@@ -27,6 +27,11 @@ export const NODE_ROLE_SYSTEM = "system";
 export const NODE_ROLE_GPU = "gpu";
 /** The label the NVIDIA device plugin chart's default affinity looks for; set so that the default would match too. */
 export const NVIDIA_GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
+/**
+ * The label cluster-autoscaler's AWS provider reads to know a node has GPUs: without it, it keeps adding nodes while a
+ * new node's device plugin has not yet advertised `nvidia.com/gpu`.
+ */
+export const AWS_GPU_LABEL = "k8s.amazonaws.com/accelerator";
 
 /** Label prefixes users may not set on a GPU group: modelship owns them. */
 export const RESERVED_LABEL_PREFIXES = ["modelship.dev/", "nvidia.com/", "eks.amazonaws.com/", "kubernetes.io/", "k8s.io/"];

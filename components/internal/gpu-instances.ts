@@ -35,6 +35,9 @@ export const GPU_FAMILIES: Readonly<Record<string, GpuFamily>> = {
     p5en: { arch: "x86_64", accelerator: "nvidia-h200", gpusBySize: { "48xlarge": 8 } },
 };
 
+/** NVIDIA families newer than the table: refused with a message that says so, not "has no NVIDIA GPU". */
+const NEWER_NVIDIA_FAMILIES: readonly string[] = ["g6f", "gr6f", "g7e", "p6-b200", "p6e-gb200"];
+
 /** Accelerated families that are not NVIDIA: named so that the error can say why they are refused. */
 const NON_NVIDIA_ACCELERATORS: Readonly<Record<string, string>> = {
     g4ad: "AMD Radeon GPUs",
@@ -72,6 +75,9 @@ export function gpuInstanceInfo(instanceType: string): GpuInstanceInfo {
     const family = GPU_FAMILIES[parsed.family];
     if (!family) {
         const other = NON_NVIDIA_ACCELERATORS[parsed.family];
+        if (NEWER_NVIDIA_FAMILIES.includes(parsed.family)) {
+            return { ok: false, reason: `"${instanceType}" has NVIDIA GPUs modelship does not support yet (no AMI and GPU-count data for it): use ${Object.keys(GPU_FAMILIES).join(", ")}` };
+        }
         const why = other ? `has ${other}, not NVIDIA GPUs` : "has no NVIDIA GPU";
         return { ok: false, reason: `"${instanceType}" ${why}: use a GPU family such as ${Object.keys(GPU_FAMILIES).join(", ")}` };
     }
@@ -106,5 +112,6 @@ export function defaultGpuAmiType(arch: CpuArchitecture): GpuAmiType {
 export function cpuArchitecture(instanceType: string): CpuArchitecture | undefined {
     const parsed = parseInstanceType(instanceType);
     if (!parsed) return undefined;
-    return /^[a-z]+\d+[a-z]*g[a-z]*(-flex)?$/.test(parsed.family) ? "arm64" : "x86_64";
+    // Graviton families carry a `g` after the generation (m7g, c6gn, r8g); a1 is the first-generation Graviton.
+    return parsed.family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*(-flex)?$/.test(parsed.family) ? "arm64" : "x86_64";
 }

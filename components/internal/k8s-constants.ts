@@ -2,6 +2,9 @@
 
 export { GPU_RESOURCE } from "./gpu-constants";
 
+/** Tells cluster-autoscaler a pod with local (emptyDir) storage may be evicted when it scales a node down. */
+export const SAFE_TO_EVICT_ANNOTATION = "cluster-autoscaler.kubernetes.io/safe-to-evict";
+
 /** IRSA: the annotation the EKS pod identity webhook reads to inject a role's web identity token. */
 export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
 

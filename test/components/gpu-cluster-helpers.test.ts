@@ -30,6 +30,12 @@ describe("gpuInstanceInfo", () => {
         if (!info.ok) expect(info.reason).toMatch(/has no NVIDIA GPU: use a GPU family such as g4dn, g5/);
     });
 
+    it.each(["g6f.xlarge", "g7e.2xlarge", "p6-b200.48xlarge"])("refuses the newer NVIDIA type %s as unsupported, not as GPU-less", (type) => {
+        const info = gpuInstanceInfo(type);
+        expect(info.ok).toBe(false);
+        if (!info.ok) expect(info.reason).toMatch(/has NVIDIA GPUs modelship does not support yet/);
+    });
+
     it("says why non-NVIDIA accelerators are refused", () => {
         const info = gpuInstanceInfo("inf2.xlarge");
         expect(info.ok).toBe(false);
@@ -54,7 +60,7 @@ describe("AMI types and architectures", () => {
     });
 
     it("tells Graviton CPU types from x86 ones", () => {
-        expect(["m7g.large", "c6gn.xlarge", "t4g.small", "r8gd.large"].map(cpuArchitecture)).toEqual(["arm64", "arm64", "arm64", "arm64"]);
+        expect(["m7g.large", "c6gn.xlarge", "t4g.small", "r8gd.large", "a1.large"].map(cpuArchitecture)).toEqual(["arm64", "arm64", "arm64", "arm64", "arm64"]);
         expect(["m6i.large", "c5n.xlarge", "t3a.medium", "m7i-flex.large"].map(cpuArchitecture)).toEqual(["x86_64", "x86_64", "x86_64", "x86_64"]);
         expect(systemAmiType("arm64")).toBe("AL2023_ARM_64_STANDARD");
     });
@@ -108,6 +114,8 @@ describe("cluster-autoscaler helpers", () => {
 
     it("matches the autoscaler's minor version to the control plane's", () => {
         expect(clusterAutoscalerImageTag("1.33")).toBe("v1.33.0");
+        // 1.27 has no .0 release.
+        expect(clusterAutoscalerImageTag("1.27")).toBe("v1.27.1");
     });
 });
 

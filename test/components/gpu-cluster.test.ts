@@ -101,6 +101,8 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
                 "modelship.dev/node-role": "gpu",
                 "modelship.dev/os": "al2023",
                 "nvidia.com/gpu.present": "true",
+                // cluster-autoscaler's AWS provider treats nodes with this label as GPU nodes.
+                "k8s.amazonaws.com/accelerator": "nvidia-l4",
             });
         });
 
@@ -159,6 +161,7 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
                 [`${p}/label/modelship.dev/node-role`]: "gpu",
                 [`${p}/label/modelship.dev/os`]: "al2023",
                 [`${p}/label/nvidia.com/gpu.present`]: "true",
+                [`${p}/label/k8s.amazonaws.com/accelerator`]: "nvidia-l4",
                 [`${p}/taint/nvidia.com/gpu`]: "true:NoSchedule",
             });
             for (const t of Object.values(tags)) {

@@ -155,11 +155,13 @@ describe("InferenceService container", () => {
         expect(container("cpu").envFrom).toBeUndefined();
     });
 
-    it("carries Prometheus scrape annotations pointing at /metrics on the serving port", () => {
+    it("carries Prometheus scrape annotations pointing at /metrics on the serving port, and lets the autoscaler evict it", () => {
         expect(recorder.one(DEPLOYMENT, "gpu-deployment").inputs.spec.template.metadata.annotations).toEqual({
             "prometheus.io/scrape": "true",
             "prometheus.io/port": "9000",
             "prometheus.io/path": "/metrics",
+            // Its /tmp emptyDir would otherwise keep cluster-autoscaler from ever removing an idle GPU node.
+            "cluster-autoscaler.kubernetes.io/safe-to-evict": "true",
         });
     });
 });
