@@ -66,4 +66,33 @@ describe("GitHub workflows", () => {
         expect(JSON.stringify(wf.jobs.plan)).not.toContain("secrets.");
         expect(wf.jobs.preview.if).toContain("github.repository");
     });
+
+    it.each(files)("%s pins every action by commit SHA, with the version it stands for", (file) => {
+        const uses = [...read(file).matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm)];
+        expect(uses.length).toBeGreaterThan(0);
+        for (const [, ref, rest] of uses) {
+            expect(ref).toMatch(/^[\w.-]+\/[\w.\/-]+@[0-9a-f]{40}$/);
+            expect(rest).toMatch(/^\s+# v\d+\.\d+\.\d+$/);
+        }
+    });
+
+    it.each(files)("%s never runs untrusted code with secrets: no pull_request_target, no persisted checkout token", (file) => {
+        const wf = parse(read(file));
+        expect(Object.keys(wf.on)).not.toContain("pull_request_target");
+        expect(Object.keys(wf.on)).not.toContain("workflow_run");
+        for (const s of steps(wf).filter((s: any) => String(s.uses).startsWith("actions/checkout@"))) {
+            expect(s.with?.["persist-credentials"]).toBe(false);
+        }
+    });
+
+    it("hands the Pulumi token and the cloud role to same-repository pull requests only, through an environment", () => {
+        const wf = parse(read("pull-request.yml"));
+        for (const [name, job] of Object.entries<any>(wf.jobs)) {
+            const text = JSON.stringify(job);
+            const privileged = text.includes("secrets.PULUMI_ACCESS_TOKEN") || job.permissions?.["id-token"] === "write";
+            if (!privileged) continue;
+            expect([name, job.if]).toEqual([name, "github.event.pull_request.head.repo.full_name == github.repository"]);
+            expect(job.environment).toBe("preview");
+        }
+    });
 });
