@@ -66,7 +66,7 @@ describe('Dockerfile', () => {
     expect(deps).toMatch(/npm ci --omit=dev/);
     expect(deps).toMatch(/prune-ort\.mjs/);
     expect(deps).not.toMatch(/ONNXRUNTIME_NODE_INSTALL/);
-    expect(of('deps-gpu', 'RUN').map(args).join('\n')).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    expect(of('deps-gpu', 'RUN').map(args).join('\n')).toMatch(/node scripts\/cuda-ep\.mjs install /);
     expect(readFileSync(join(root, '.npmrc'), 'utf8')).toMatch(/^onnxruntime-node-install=skip$/m);
   });
 
