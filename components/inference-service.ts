@@ -28,6 +28,8 @@ import {
     type PodPeer,
 } from "./internal/network-policy";
 
+export type { PodPeer } from "./internal/network-policy";
+
 export const INFERENCE_SERVICE_TYPE = "modelship:index:InferenceService";
 
 /**
