@@ -3,6 +3,6 @@ export { ImageRegistry, type ImageRegistryArgs } from "./image-registry";
 export { InferenceImage, type InferenceImageArgs, type ExternalRegistry } from "./inference-image";
 export { EdgeDevice, type EdgeDeviceArgs, type EdgeRegistryAuth } from "./edge-device";
 export { InvalidArgumentError } from "./internal/validation";
-export { InferenceService, type InferenceServiceArgs, type AutoscalingArgs, type Scheduling } from "./inference-service";
+export { InferenceService, type InferenceServiceArgs, type AutoscalingArgs, type Scheduling, type IngressFromArgs, type PodPeer } from "./inference-service";
 export { SecretWiring, type SecretWiringArgs, type OidcCluster } from "./secret-wiring";
 export { ServingAddons, type ServingAddonsArgs } from "./serving-addons";

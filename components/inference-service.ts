@@ -7,7 +7,6 @@ import {
     HOST_TOPOLOGY_KEY,
     IRSA_ROLE_ANNOTATION,
     NAMESPACE_NAME_LABEL,
-    PSA_ENFORCE_LABEL,
     SAFE_TO_EVICT_ANNOTATION,
     selectorLabels,
     ZONE_TOPOLOGY_KEY,
@@ -15,7 +14,21 @@ import {
 import { GPU_TAINT_EFFECT, GPU_TAINT_KEY } from "./internal/gpu-constants";
 import { isDigestRef } from "./internal/image-ref";
 import { DEFAULT_RUN_AS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from "./internal/pod-security";
-import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+import { ArgChecker, isDnsLabel, isIntInRange } from "./internal/validation";
+import { labelledNamespace } from "./internal/namespaces";
+import {
+    checkCidrs,
+    checkLabels,
+    checkPodPeer,
+    cidrPeer,
+    DEFAULT_MONITORING_NAMESPACE,
+    ingressRule,
+    podPeer,
+    PROMETHEUS_POD_LABELS,
+    type PodPeer,
+} from "./internal/network-policy";
+
+export type { PodPeer } from "./internal/network-policy";
 
 export const INFERENCE_SERVICE_TYPE = "modelship:index:InferenceService";
 
@@ -65,6 +78,21 @@ export interface AutoscalingArgs {
     wakeQuery?: pulumi.Input<string>;
 }
 
+/** Who may reach the serving port (which also serves `/metrics`). Enforced by the component's NetworkPolicy. */
+export interface IngressFromArgs {
+    /** Admit every pod of the service's own namespace. Default true. */
+    sameNamespace?: boolean;
+    /** Further pods allowed to call the server, e.g. an ingress controller or gateway: `{ namespace?, namespaceLabels?, podLabels? }`. Default none. */
+    pods?: PodPeer[];
+    /** IPv4 CIDRs allowed to call the server, e.g. a load balancer's subnets (traffic from outside the cluster). Default none. */
+    cidrs?: string[];
+    /**
+     * The Prometheus that scrapes `/metrics` (and feeds KEDA): its namespace and pod labels, e.g. `ServingAddons.scraper`,
+     * or `false` to admit none. Default { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } }.
+     */
+    prometheus?: { namespace: string; podLabels?: Record<string, string> } | false;
+}
+
 /** Arguments of {@link InferenceService}. Only `image` is required. */
 export interface InferenceServiceArgs {
     /**
@@ -76,7 +104,7 @@ export interface InferenceServiceArgs {
     allowMutableTag?: boolean;
     /** Namespace of every object. Default "default". */
     namespace?: pulumi.Input<string>;
-    /** Create the namespace, labelled to enforce the "restricted" Pod Security Standard. Default false. */
+    /** Create the namespace, labelled to enforce, warn and audit the "restricted" Pod Security Standard. Default false. */
     createNamespace?: boolean;
     /** Container port the server listens on (`PORT`), also the Service port. Default 8080. */
     port?: number;
@@ -106,8 +134,10 @@ export interface InferenceServiceArgs {
     autoscaling?: AutoscalingArgs | false;
     /** Create a Prometheus Operator `ServiceMonitor` (needs its CRD). Default false; scrape annotations are always set. */
     serviceMonitor?: boolean;
-    /** Create a NetworkPolicy: ingress to the serving port only; egress to cluster DNS and `egressCidrs` only. Default true. */
+    /** Create a NetworkPolicy: ingress to the serving port from `ingressFrom` only; egress to cluster DNS and `egressCidrs` only. Default true. */
     networkPolicy?: boolean;
+    /** Who may reach the serving port. Default: pods of the same namespace, plus Prometheus pods of the "monitoring" namespace. */
+    ingressFrom?: IngressFromArgs;
     /** IPv4 CIDRs pods may connect to (any port), besides DNS. Default none. */
     egressCidrs?: string[];
     /** User, group and fsGroup ids the pod runs as. Default 10001 for all three (the server image's user). */
@@ -133,6 +163,10 @@ export const INFERENCE_SERVICE_DEFAULTS = {
     terminationMarginSeconds: 10,
     serviceMonitor: false,
     networkPolicy: true,
+    ingressFrom: {
+        sameNamespace: true,
+        prometheus: { namespace: DEFAULT_MONITORING_NAMESPACE, podLabels: { ...PROMETHEUS_POD_LABELS } },
+    },
     scratchSize: "1Gi",
     targetInFlightPerPod: 4,
     cpuUtilization: 80,
@@ -214,12 +248,33 @@ export function validateInferenceServiceArgs(name: string, args: InferenceServic
     if (args.modelLoadSeconds !== undefined) c.check(isIntInRange(args.modelLoadSeconds, 10, 7200), "modelLoadSeconds", `must be whole seconds from 10 to 7200 (got ${args.modelLoadSeconds})`);
     if (args.drainSeconds !== undefined) c.check(isIntInRange(args.drainSeconds, 0, 3600), "drainSeconds", `must be whole seconds from 0 to 3600 (got ${args.drainSeconds})`);
     if (args.preStopSleepSeconds !== undefined) c.check(isIntInRange(args.preStopSleepSeconds, 0, 120), "preStopSleepSeconds", `must be whole seconds from 0 to 120 (got ${args.preStopSleepSeconds})`);
-    for (const [i, cidr] of (args.egressCidrs ?? []).entries()) c.check(isCidr(cidr), `egressCidrs[${i}]`, `"${cidr}" is not an IPv4 CIDR such as "10.0.0.0/16"`);
+    checkCidrs(c, "egressCidrs", args.egressCidrs ?? []);
     if (args.egressCidrs?.length) c.check(args.networkPolicy ?? d.networkPolicy, "egressCidrs", "has no effect with networkPolicy: false: remove it or enable the policy");
+    if (args.ingressFrom !== undefined) {
+        c.check(args.networkPolicy ?? d.networkPolicy, "ingressFrom", "has no effect with networkPolicy: false: remove it or enable the policy");
+        checkIngressFrom(c, args.ingressFrom);
+    }
     for (const [field, v] of Object.entries(args.runAs ?? {})) c.check(isIntInRange(v, 1, 2147483647), `runAs.${field}`, `must be a non-zero id (got ${v}): the restricted profile forbids root`);
     if (typeof args.secret === "string") c.check(isDnsLabel(args.secret, 253), "secret", `"${args.secret}" is not a valid Secret name`);
     if (args.serviceAccount?.name !== undefined) c.check(isDnsLabel(args.serviceAccount.name, 253), "serviceAccount.name", `"${args.serviceAccount.name}" is not a valid service account name`);
     c.done();
+}
+
+/** Records the problems of `ingressFrom`. */
+function checkIngressFrom(c: ArgChecker, from: IngressFromArgs): void {
+    for (const [i, peer] of (from.pods ?? []).entries()) checkPodPeer(c, `ingressFrom.pods[${i}]`, peer);
+    checkCidrs(c, "ingressFrom.cidrs", from.cidrs ?? []);
+    const p = from.prometheus;
+    if (p !== undefined && p !== false) {
+        c.check(typeof p.namespace === "string" && isDnsLabel(p.namespace), "ingressFrom.prometheus.namespace", `"${p.namespace}" is not a valid namespace name: give the namespace Prometheus runs in, e.g. ServingAddons.scraper.namespace`);
+        if (p.podLabels !== undefined) checkLabels(c, "ingressFrom.prometheus.podLabels", p.podLabels);
+    }
+    const sameNamespace = from.sameNamespace ?? INFERENCE_SERVICE_DEFAULTS.ingressFrom.sameNamespace;
+    c.check(
+        sameNamespace || (from.pods ?? []).length > 0 || (from.cidrs ?? []).length > 0,
+        "ingressFrom",
+        "admits no client (sameNamespace is false and neither pods nor cidrs are given): admit the callers, or set networkPolicy: false",
+    );
 }
 
 /**
@@ -294,12 +349,38 @@ export function scaledObjectSpec(opts: {
     };
 }
 
-/** The NetworkPolicy spec: ingress to the serving port only; egress to cluster DNS and the given CIDRs. Pure. */
-export function networkPolicySpec(podSelector: Record<string, string>, port: number, egressCidrs: string[]): k8s.types.input.networking.v1.NetworkPolicySpec {
+/**
+ * The NetworkPolicy's ingress rules: the clients (`ingressFrom` same namespace, pods, CIDRs), then the scraping
+ * Prometheus, each to the serving port only. One port serves both inference and `/metrics`, and a NetworkPolicy cannot
+ * tell HTTP paths apart: `/metrics` is reachable by exactly the admitted clients plus that Prometheus. Pure.
+ */
+export function ingressRules(port: number, ingressFrom: IngressFromArgs = {}): k8s.types.input.networking.v1.NetworkPolicyIngressRule[] {
+    const d = INFERENCE_SERVICE_DEFAULTS.ingressFrom;
+    const clients = [
+        // A podSelector alone selects pods of the policy's own namespace.
+        ...((ingressFrom.sameNamespace ?? d.sameNamespace) ? [{ podSelector: {} }] : []),
+        ...(ingressFrom.pods ?? []).map(podPeer),
+        ...(ingressFrom.cidrs ?? []).map(cidrPeer),
+    ];
+    const rules = clients.length > 0 ? [ingressRule(clients, [port])] : [];
+    const prometheus = ingressFrom.prometheus ?? d.prometheus;
+    if (prometheus !== false) {
+        rules.push(ingressRule([podPeer({ namespace: prometheus.namespace, podLabels: prometheus.podLabels ?? { ...PROMETHEUS_POD_LABELS } })], [port]));
+    }
+    return rules;
+}
+
+/** The NetworkPolicy spec: ingress to the serving port from `ingressFrom` only; egress to cluster DNS and the given CIDRs. Pure. */
+export function networkPolicySpec(
+    podSelector: Record<string, string>,
+    port: number,
+    egressCidrs: string[],
+    ingressFrom: IngressFromArgs = {},
+): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
         podSelector: { matchLabels: podSelector },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ ports: [{ protocol: "TCP", port }] }],
+        ingress: ingressRules(port, ingressFrom),
         egress: [
             {
                 to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { ...CLUSTER_DNS_LABEL } } }],
@@ -308,7 +389,7 @@ export function networkPolicySpec(podSelector: Record<string, string>, port: num
                     { protocol: "TCP", port: 53 },
                 ],
             },
-            ...egressCidrs.map((cidr) => ({ to: [{ ipBlock: { cidr } }] })),
+            ...egressCidrs.map((cidr) => ({ to: [cidrPeer(cidr)] })),
         ],
     };
 }
@@ -347,11 +428,7 @@ export class InferenceService extends pulumi.ComponentResource {
         const nsDeps: pulumi.Resource[] = [];
         let namespace: pulumi.Output<string>;
         if (args.createNamespace ?? d.createNamespace) {
-            const ns = new k8s.core.v1.Namespace(
-                `${name}-ns`,
-                { metadata: { name: args.namespace as string, labels: { ...labels, [PSA_ENFORCE_LABEL]: "restricted" } } },
-                { parent: this },
-            );
+            const ns = labelledNamespace(`${name}-ns`, { name: args.namespace as string, level: "restricted", labels }, { parent: this });
             nsDeps.push(ns);
             namespace = ns.metadata.name;
         } else {
@@ -500,7 +577,7 @@ export class InferenceService extends pulumi.ComponentResource {
         if (args.networkPolicy ?? d.networkPolicy) {
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-netpol`,
-                { metadata: { name, namespace, labels }, spec: networkPolicySpec(selector, port, args.egressCidrs ?? []) },
+                { metadata: { name, namespace, labels }, spec: networkPolicySpec(selector, port, args.egressCidrs ?? [], args.ingressFrom) },
                 { parent: this, dependsOn: nsDeps },
             );
         }

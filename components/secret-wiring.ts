@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { irsaTrustPolicy, policyDocument, policyJson } from "./internal/iam";
-import { appLabels, IRSA_ROLE_ANNOTATION, PSA_ENFORCE_LABEL } from "./internal/k8s-constants";
+import { appLabels, IRSA_ROLE_ANNOTATION } from "./internal/k8s-constants";
+import { labelledNamespace, type PodSecurityLevel } from "./internal/namespaces";
 import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isDnsLabel, isRegion } from "./internal/validation";
@@ -25,7 +26,7 @@ export interface SecretWiringArgs {
     mode: "aws" | "kubernetes";
     /** Namespace of the Kubernetes Secret (and, in aws mode, of the SecretStore and its service account). */
     namespace: string;
-    /** Create `namespace`. Default false (it exists, e.g. made by an InferenceService or by hand). */
+    /** Create `namespace`, labelled to enforce, warn and audit the "restricted" Pod Security Standard. Default false (it exists, e.g. made by an InferenceService or by hand). */
     createNamespace?: boolean;
     /**
      * Environment variable names (the keys of the Kubernetes Secret) to values. Values must be secrets: config secrets
@@ -45,7 +46,7 @@ export interface SecretWiringArgs {
      * cluster, so that they share one operator.
      */
     installOperator?: boolean;
-    /** aws mode: namespace of the operator. Default "external-secrets". */
+    /** aws mode: namespace of the operator, created here (Pod Security "restricted") when `installOperator`. Default "external-secrets". */
     operatorNamespace?: string;
     /** aws mode: Secrets Manager recovery window in days (0 deletes at once, 7-30 otherwise). Default 7. */
     recoveryWindowInDays?: number;
@@ -56,6 +57,11 @@ export interface SecretWiringArgs {
 /** External Secrets Operator Helm chart, pinned. 1.0.0 serves the `external-secrets.io/v1` API used below. */
 export const ESO_CHART = { chart: "external-secrets", version: "1.0.0", repo: "https://charts.external-secrets.io" } as const;
 export const ESO_API_VERSION = "external-secrets.io/v1";
+/**
+ * Strictest Pod Security level the operator passes: the chart's controller, webhook and cert-controller run as uid
+ * 1000, non-root, drop ALL, no privilege escalation, RuntimeDefault seccomp, read-only root filesystem.
+ */
+export const ESO_POD_SECURITY: PodSecurityLevel = "restricted";
 
 /** Defaults, in one place. */
 export const SECRET_WIRING_DEFAULTS = {
@@ -93,6 +99,9 @@ export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): 
         if (args.region !== undefined) c.check(isRegion(args.region), "region", `"${args.region}" is not an AWS region code such as "eu-central-1"`);
         if (args.operatorNamespace !== undefined)
             c.check(isDnsLabel(args.operatorNamespace), "operatorNamespace", `"${args.operatorNamespace}" is not a valid namespace name`);
+        const operatorNamespace = args.operatorNamespace ?? SECRET_WIRING_DEFAULTS.operatorNamespace;
+        if (args.installOperator ?? SECRET_WIRING_DEFAULTS.installOperator)
+            c.check(operatorNamespace !== args.namespace, "operatorNamespace", `is the same as namespace ("${args.namespace}"): the operator gets a namespace of its own, created here; pick another`);
         const w = args.recoveryWindowInDays;
         if (w !== undefined) c.check(w === 0 || (Number.isInteger(w) && w >= 7 && w <= 30), "recoveryWindowInDays", `must be 0 or a whole number from 7 to 30 (got ${w})`);
     } else if (args.mode === "kubernetes") {
@@ -155,9 +164,7 @@ export class SecretWiring extends pulumi.ComponentResource {
         let namespaceDep: pulumi.Resource[] = [];
         if (args.createNamespace ?? d.createNamespace) {
             // The namespace will hold inference pods: it enforces the restricted Pod Security Standard like InferenceService's.
-            namespaceDep = [
-                new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace, labels: { ...labels, [PSA_ENFORCE_LABEL]: "restricted" } } }, { parent: this }),
-            ];
+            namespaceDep = [labelledNamespace(`${name}-ns`, { name: args.namespace, level: "restricted", labels }, { parent: this })];
         }
         const ns = args.namespace;
 
@@ -236,12 +243,14 @@ export class SecretWiring extends pulumi.ComponentResource {
 
             const operatorDeps: pulumi.Resource[] = [];
             if (args.installOperator ?? d.installOperator) {
+                const operatorNamespace = args.operatorNamespace ?? d.operatorNamespace;
+                const operatorNs = labelledNamespace(`${name}-eso-ns`, { name: operatorNamespace, level: ESO_POD_SECURITY, labels }, { parent: this });
                 operatorDeps.push(
                     pinnedRelease(
                         `${name}-eso`,
                         ESO_CHART,
-                        { name: "external-secrets", namespace: args.operatorNamespace ?? d.operatorNamespace, createNamespace: true, values: { installCRDs: true } },
-                        { parent: this },
+                        { name: "external-secrets", namespace: operatorNamespace, createNamespace: false, values: { installCRDs: true } },
+                        { parent: this, dependsOn: [operatorNs] },
                     ),
                 );
             }

@@ -74,6 +74,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             modelLoadSeconds: svc.modelLoadSeconds,
             secret: secrets,
             autoscaling: { prometheusUrl: addons.prometheusUrl },
+            // The serving port (and /metrics) admits the same namespace and this Prometheus only.
+            ingressFrom: { prometheus: addons.scraper },
             egressCidrs: svc.egressCidrs,
         },
         { ...onCluster, dependsOn: [addons] },

@@ -51,6 +51,8 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
             replicas: o.replicas,
             secret: secrets,
             autoscaling: { prometheusUrl: addons.prometheusUrl },
+            // The serving port (and /metrics) admits the same namespace and this Prometheus only.
+            ingressFrom: { prometheus: addons.scraper },
             egressCidrs: o.egressCidrs,
         },
         { ...onPrem, dependsOn: [addons] },

@@ -10,6 +10,7 @@ import {
     isDigestReference,
     podTolerations,
     networkPolicySpec,
+    ingressRules,
     pinnedImage,
     assertPinnedImage,
     rolloutStrategy,
@@ -120,10 +121,15 @@ describe("InferenceService pod security (restricted profile)", () => {
         expect(pod("ids").securityContext).toMatchObject({ runAsUser: 2000, runAsGroup: 10001, fsGroup: 10001 });
     });
 
-    it("labels a namespace it creates to enforce the restricted standard", () => {
+    it("labels a namespace it creates to enforce, warn and audit the restricted standard", () => {
         const ns = recorder.one("kubernetes:core/v1:Namespace", "gpu-ns").inputs;
         expect(ns.metadata.name).toBe("models");
-        expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+        expect(ns.metadata.labels).toMatchObject({
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+        });
+        expect(recorder.dependsOn(recorder.one(DEPLOYMENT, "gpu-deployment"), recorder.one("kubernetes:core/v1:Namespace", "gpu-ns"))).toBe(true);
     });
 });
 
@@ -270,11 +276,27 @@ describe("InferenceService autoscaling (KEDA)", () => {
     });
 });
 
+const SAME_NAMESPACE = { podSelector: {} };
+const DEFAULT_PROMETHEUS = {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+    podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+};
+const PORT_8080 = [{ protocol: "TCP", port: 8080 }];
+
 describe("InferenceService network policy", () => {
-    it("admits traffic to the serving port only and lets out DNS only by default", () => {
+    it("admits the same namespace and the monitoring namespace's Prometheus, to the serving port only, by default", () => {
         const spec = recorder.one(NETPOL, "cpu-netpol").inputs.spec;
         expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
-        expect(spec.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 8080 }] }]);
+        expect(spec.ingress).toEqual([
+            { from: [SAME_NAMESPACE], ports: PORT_8080 },
+            { from: [DEFAULT_PROMETHEUS], ports: PORT_8080 },
+        ]);
+        // Never an ingress rule without `from`: that would admit every pod, node and address.
+        for (const rule of spec.ingress) expect(rule.from.length).toBeGreaterThan(0);
+    });
+
+    it("lets out DNS only by default", () => {
+        const spec = recorder.one(NETPOL, "cpu-netpol").inputs.spec;
         expect(spec.egress).toEqual([
             {
                 to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
@@ -290,6 +312,54 @@ describe("InferenceService network policy", () => {
         const spec = recorder.one(NETPOL, "gpu-netpol").inputs.spec;
         expect(spec.egress).toHaveLength(2);
         expect(spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: "10.0.0.0/16" } }] });
+    });
+
+    it("admits exactly the custom ingressFrom peers: namespaces, namespace labels, pods, CIDRs and the given Prometheus", async () => {
+        new InferenceService(
+            "gated",
+            {
+                image: IMAGE,
+                namespace: "apps",
+                port: 9000,
+                ingressFrom: {
+                    sameNamespace: false,
+                    pods: [
+                        { namespace: "ingress-nginx", podLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
+                        { namespaceLabels: { team: "ml" } },
+                        { podLabels: { role: "gateway" } },
+                    ],
+                    cidrs: ["10.20.0.0/16"],
+                    prometheus: { namespace: "obs", podLabels: { "app.kubernetes.io/instance": "main" } },
+                },
+            },
+            { provider },
+        );
+        await recorder.settle();
+        const ports = [{ protocol: "TCP", port: 9000 }];
+        expect(recorder.one(NETPOL, "gated-netpol").inputs.spec.ingress).toEqual([
+            {
+                from: [
+                    { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } } },
+                    { namespaceSelector: { matchLabels: { team: "ml" } } },
+                    { podSelector: { matchLabels: { role: "gateway" } } },
+                    { ipBlock: { cidr: "10.20.0.0/16" } },
+                ],
+                ports,
+            },
+            {
+                from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "obs" } }, podSelector: { matchLabels: { "app.kubernetes.io/instance": "main" } } }],
+                ports,
+            },
+        ]);
+    });
+
+    it("admits no scraper when prometheus is false, and keeps the default Prometheus labels for a namespace alone", () => {
+        expect(ingressRules(8080, { prometheus: false })).toEqual([{ from: [SAME_NAMESPACE], ports: PORT_8080 }]);
+        expect(ingressRules(8080, { prometheus: { namespace: "obs" } })[1]).toEqual({
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "obs" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
+            ports: PORT_8080,
+        });
+        expect(ingressRules(8080, { sameNamespace: false, cidrs: ["192.168.0.0/24"], prometheus: false })).toEqual([{ from: [{ ipBlock: { cidr: "192.168.0.0/24" } }], ports: PORT_8080 }]);
     });
 });
 
@@ -382,6 +452,17 @@ describe("validateInferenceServiceArgs", () => {
         ["PORT in env", { env: { PORT: "1" } }, "env.PORT is set by the component"],
         ["bad namespace", { namespace: "Models" }, '"Models" is not a valid namespace name'],
         ["cpu utilisation over 100", { autoscaling: { prometheusUrl: "http://p", cpuUtilization: 150 } }, "autoscaling.cpuUtilization must be a whole percentage"],
+        ["a bad ingress CIDR", { ingressFrom: { cidrs: ["10.0.0.0/16", "10.0.0.300/32"] } }, 'ingressFrom.cidrs[1] "10.0.0.300/32" is not an IPv4 CIDR'],
+        ["an empty ingress peer", { ingressFrom: { pods: [{}] } }, "ingressFrom.pods[0] is empty, which would admit every pod"],
+        ["an empty pod selector", { ingressFrom: { pods: [{ podLabels: {} }] } }, "ingressFrom.pods[0].podLabels is empty, which selects everything"],
+        ["an empty namespace selector", { ingressFrom: { pods: [{ namespaceLabels: {} }] } }, "ingressFrom.pods[0].namespaceLabels is empty, which selects everything"],
+        ["namespace and namespace labels together", { ingressFrom: { pods: [{ namespace: "a", namespaceLabels: { team: "ml" } }] } }, "ingressFrom.pods[0] has both namespace and namespaceLabels"],
+        ["a bad peer namespace", { ingressFrom: { pods: [{ namespace: "Ingress" }] } }, 'ingressFrom.pods[0].namespace "Ingress" is not a valid namespace name'],
+        ["a bad label key", { ingressFrom: { pods: [{ podLabels: { "bad key": "x" } }] } }, 'ingressFrom.pods[0].podLabels has "bad key", which is not a label key'],
+        ["a bad Prometheus namespace", { ingressFrom: { prometheus: { namespace: "" } } }, 'ingressFrom.prometheus.namespace "" is not a valid namespace name'],
+        ["empty Prometheus pod labels", { ingressFrom: { prometheus: { namespace: "obs", podLabels: {} } } }, "ingressFrom.prometheus.podLabels is empty"],
+        ["no client at all", { ingressFrom: { sameNamespace: false } }, "ingressFrom admits no client"],
+        ["ingressFrom without the policy", { networkPolicy: false, ingressFrom: { cidrs: ["10.0.0.0/8"] } }, "ingressFrom has no effect with networkPolicy: false"],
     ];
     it.each(cases)("rejects %s", (_label, patch, message) => {
         expect(() => validateInferenceServiceArgs("svc", { ...ok, ...patch })).toThrow(message);
@@ -406,6 +487,7 @@ describe("InferenceService pure helpers", () => {
         expect(rolloutStrategy(2)).toEqual({ maxSurge: 0, maxUnavailable: 1 });
         expect(inFlightQuery("ns", "svc")).toBe('sum(modelship_inference_requests_in_flight{namespace="ns",pod=~"svc-[a-z0-9]+-[a-z0-9]+"})');
         expect(networkPolicySpec({ a: "b" }, 8080, []).egress).toHaveLength(1);
+        expect(networkPolicySpec({ a: "b" }, 8080, []).ingress).toEqual(ingressRules(8080));
         expect(INFERENCE_SERVICE_DEFAULTS.drainSeconds * 1000).toBe(25000);
     });
 });

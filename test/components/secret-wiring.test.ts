@@ -3,7 +3,7 @@ import { installMockRuntime, valueOf, isSecret, MOCK_ACCOUNT_ID } from "../suppo
 const recorder = installMockRuntime();
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ESO_CHART, SecretWiring, secretReaderPolicy, validateSecretWiringArgs, type SecretWiringArgs } from "../../components/secret-wiring";
+import { ESO_CHART, ESO_POD_SECURITY, SecretWiring, secretReaderPolicy, validateSecretWiringArgs, type SecretWiringArgs } from "../../components/secret-wiring";
 import { toK8sObject, validateK8sObjects } from "../support/k8s-schema";
 
 const OIDC_URL = "oidc.eks.us-west-2.amazonaws.com/id/ABCDEF0123456789";
@@ -13,6 +13,12 @@ const SM_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
 const STORE = "kubernetes:external-secrets.io/v1:SecretStore";
 const EXTERNAL = "kubernetes:external-secrets.io/v1:ExternalSecret";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+const RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+};
 
 const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
 
@@ -94,10 +100,10 @@ describe("SecretWiring aws mode: IRSA", () => {
         expect(policy.Statement).toHaveLength(2);
     });
 
-    it("creates the namespace enforcing the restricted Pod Security Standard", () => {
+    it("creates the namespace enforcing, warning and auditing the restricted Pod Security Standard", () => {
         const ns = recorder.one("kubernetes:core/v1:Namespace", "model-ns").inputs;
         expect(ns.metadata.name).toBe("inference");
-        expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+        expect(ns.metadata.labels).toMatchObject(RESTRICTED);
     });
 
     it("annotates the service account with the role and mounts no token", () => {
@@ -110,8 +116,21 @@ describe("SecretWiring aws mode: IRSA", () => {
 describe("SecretWiring aws mode: External Secrets Operator", () => {
     it("installs the pinned chart in its own namespace with its CRDs", () => {
         const release = recorder.one(RELEASE, "model-eso").inputs;
-        expect(release).toMatchObject({ chart: "external-secrets", version: "1.0.0", repositoryOpts: { repo: "https://charts.external-secrets.io" }, namespace: "external-secrets", createNamespace: true, values: { installCRDs: true } });
+        expect(release).toMatchObject({ chart: "external-secrets", version: "1.0.0", repositoryOpts: { repo: "https://charts.external-secrets.io" }, namespace: "external-secrets", createNamespace: false, values: { installCRDs: true } });
         expect(ESO_CHART.version).toBe("1.0.0");
+    });
+
+    it("creates the operator's namespace itself, restricted, and installs the chart into it only after", () => {
+        const ns = recorder.one(NAMESPACE, "model-eso-ns");
+        expect(ns.inputs.metadata.name).toBe("external-secrets");
+        expect(ns.inputs.metadata.labels).toMatchObject(RESTRICTED);
+        expect(ESO_POD_SECURITY).toBe("restricted");
+        expect(recorder.dependsOn(recorder.one(RELEASE, "model-eso"), ns)).toBe(true);
+    });
+
+    it("creates no operator namespace when the operator is shared", () => {
+        expect(recorder.ofType(NAMESPACE).map((r) => r.name)).not.toContain("byok-eso-ns");
+        expect(recorder.ofType(RELEASE).map((r) => r.name)).not.toContain("byok-eso");
     });
 
     it("creates a SecretStore on Secrets Manager authenticating as the IRSA service account", () => {
@@ -156,7 +175,7 @@ describe("SecretWiring aws mode: External Secrets Operator", () => {
         const component = recorder.one("modelship:index:SecretWiring", "model");
         const children = recorder.childrenOf(component);
         expect(children.map((r) => r.name).sort()).toEqual(
-            ["model-API_KEY", "model-API_KEY-value", "model-HF_TOKEN", "model-HF_TOKEN-value", "model-eso", "model-key", "model-ns", "model-reader", "model-reader", "model-sa", "model-store", "model-sync"].sort(),
+            ["model-API_KEY", "model-API_KEY-value", "model-HF_TOKEN", "model-HF_TOKEN-value", "model-eso", "model-eso-ns", "model-key", "model-ns", "model-reader", "model-reader", "model-sa", "model-store", "model-sync"].sort(),
         );
         for (const child of children.filter((r) => r.type.startsWith("kubernetes:"))) expect(child.provider).toMatch(/pulumi:providers:kubernetes::k8s::/);
     });
@@ -199,6 +218,7 @@ describe("validateSecretWiringArgs", () => {
         ["a bad refresh interval", { mode: "aws", cluster: CLUSTER, refreshInterval: "hourly" }, '"hourly" is not a duration'],
         ["a bad namespace", { namespace: "Ns" }, '"Ns" is not a valid namespace name'],
         ["a bad recovery window", { mode: "aws", cluster: CLUSTER, recoveryWindowInDays: 3 }, "recoveryWindowInDays must be 0 or a whole number from 7 to 30"],
+        ["the operator in the workload namespace", { mode: "aws", cluster: CLUSTER, namespace: "external-secrets" }, 'operatorNamespace is the same as namespace ("external-secrets")'],
     ];
     it.each(cases)("rejects %s", (_label, patch, message) => {
         expect(() => validateSecretWiringArgs("w", { ...base, ...patch })).toThrow(message);
