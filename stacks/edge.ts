@@ -3,7 +3,7 @@
  * multi-arch inference image, and the inference container on each listed device's Docker engine.
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
 import { type EdgeConfig, imageBuildArgs, repositoryArgs } from "./config";
 
