@@ -103,6 +103,23 @@ export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs)
     c.done();
 }
 
+/**
+ * Roles Anywhere trust anchors and profiles are regional and a session names both: the profile, created in the
+ * provider's region, must sit with the anchors. Throws naming the field and the fix. Pure.
+ */
+export function checkProfileRegion(name: string, anchorRegion: string, providerRegion: string): void {
+    if (anchorRegion !== providerRegion) {
+        throw new Error(
+            `ImageRegistry "${name}": pullRole.trustAnchorArns are in ${anchorRegion} but the Roles Anywhere profile would be created in ${providerRegion}: create the trust anchor in ${providerRegion}, or deploy with aws:region ${anchorRegion}`,
+        );
+    }
+}
+
+/** The region field of an ARN. Pure. */
+function arnRegion(arn: string): string {
+    return arn.split(":")[3] ?? "";
+}
+
 const SUBJECT_PATTERN = /^(?=.{1,64}$)[^"\\\s](?:[^"\\]*[^"\\\s])?$/;
 
 function validatePullRole(c: ArgChecker, role: PullRoleArgs): void {
@@ -112,6 +129,8 @@ function validatePullRole(c: ArgChecker, role: PullRoleArgs): void {
     for (const [i, a] of anchors.entries()) {
         c.check(/^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]+$/.test(a), `pullRole.trustAnchorArns[${i}]`, `"${a}" is not an IAM Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:<region>:<account>:trust-anchor/<id>)`);
     }
+    const anchorRegions = new Set(anchors.map(arnRegion));
+    c.check(anchorRegions.size <= 1, "pullRole.trustAnchorArns", `span regions ${[...anchorRegions].join(", ")}: the profile lives in one region with its anchors; use one ImageRegistry pull role per region`);
     const subjects = role.allowedSubjects ?? {};
     const cn = subjects.cn ?? [];
     const ou = subjects.ou ?? [];
@@ -195,9 +214,9 @@ export function pullRoleTrustPolicy(
         });
     }
     if (trustedPrincipals.length > 0) {
-        const principals = trustedPrincipals.map((p) =>
+        const principals = trustedPrincipals.map((p, i) =>
             pulumi.output(p).apply((v) => {
-                if (!isPrincipal(v)) throw new Error(`ImageRegistry: pullRole.trustedPrincipals "${v}" is not an IAM principal ARN or account ID`);
+                if (!isPrincipal(v)) throw new Error(`ImageRegistry: pullRole.trustedPrincipals[${i}] "${v}" is not an IAM principal ARN or account ID`);
                 return principalArn(v);
             }),
         );
@@ -373,15 +392,21 @@ export class ImageRegistry extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        // Without a profile the trust anchors cannot vend a session for the role: devices name this profile's ARN.
-        const profile =
-            anchors.length > 0
-                ? new aws.rolesanywhere.Profile(
-                      `${name}-pull-profile`,
-                      { name: `${name}-pull`, roleArns: [role.arn], durationSeconds: sessionSeconds, enabled: true, tags },
-                      { parent: this },
-                  )
-                : undefined;
+        // Without a profile the trust anchors cannot vend a session for the role: devices name this profile's ARN. It is
+        // created in the provider's region, where CreateSession must find it beside the anchors.
+        let profile: aws.rolesanywhere.Profile | undefined;
+        if (anchors.length > 0) {
+            const anchorRegion = arnRegion(anchors[0]);
+            const profileName = aws.getRegionOutput({}, { parent: this }).region.apply((region) => {
+                checkProfileRegion(name, anchorRegion, region);
+                return `${name}-pull`;
+            });
+            profile = new aws.rolesanywhere.Profile(
+                `${name}-pull-profile`,
+                { name: profileName, roleArns: [role.arn], durationSeconds: sessionSeconds, enabled: true, tags },
+                { parent: this },
+            );
+        }
         // The ARN resolves once the policy is attached, so a caller assuming the role right away (the edge stack's
         // login) already has its permissions.
         const arn = pulumi.all([role.arn, policy.id]).apply(([a]) => a);

@@ -164,6 +164,10 @@ export const edgeSchema = z
     .refine((c) => c.rolesAnywhereTrustAnchorArn === undefined || (c.deviceSubjects?.cn?.length ?? 0) + (c.deviceSubjects?.ou?.length ?? 0) > 0, {
         message: "is required with rolesAnywhereTrustAnchorArn, or every certificate the CA issued may pull: list the devices' subjects, e.g. { cn: [\"jetson-*\"] } or { ou: [\"edge-devices\"] }",
         path: ["deviceSubjects"],
+    })
+    .refine((c) => c.rolesAnywhereTrustAnchorArn !== undefined || c.deviceSubjects === undefined, {
+        message: "only applies with rolesAnywhereTrustAnchorArn (certificates authenticated by that anchor): set the anchor, or remove deviceSubjects",
+        path: ["deviceSubjects"],
     });
 export const hybridSchema = z.object({ ...common, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema }).strict();
 

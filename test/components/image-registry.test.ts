@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMockRuntime, valueOf, MOCK_ACCOUNT_ID } from "../support/mocks";
 
 const recorder = installMockRuntime();
-import { ImageRegistry, IMAGE_REGISTRY_DEFAULTS, lifecyclePolicy, validateImageRegistryArgs } from "../../components/image-registry";
+import { checkProfileRegion, ImageRegistry, IMAGE_REGISTRY_DEFAULTS, lifecyclePolicy, validateImageRegistryArgs } from "../../components/image-registry";
 import { cacheTag, deployedTag } from "../../components/internal/registry-tags";
 
 const REPO = "aws:ecr/repository:Repository";
@@ -207,7 +207,7 @@ describe("registry tags", () => {
 });
 
 describe("ImageRegistry pull role", () => {
-    const anchor = "arn:aws:rolesanywhere:eu-central-1:123456789012:trust-anchor/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
+    const anchor = "arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
     let registry: ImageRegistry;
     beforeAll(async () => {
         registry = new ImageRegistry("devices", {
@@ -269,6 +269,17 @@ describe("ImageRegistry pull role", () => {
         const consumer = recorder.one("aws:iam/role:Role", "probe-consumer");
         expect(recorder.dependsOn(consumer, recorder.one("aws:iam/rolePolicy:RolePolicy", "probe-pull-role-policy"))).toBe(true);
         expect(recorder.ofType("aws:rolesanywhere/profile:Profile").map((p) => p.name)).not.toContain("probe-pull-profile");
+    });
+
+    it("refuses a profile outside the anchors' region, and anchors in two regions", () => {
+        expect(() => checkProfileRegion("devices", "us-west-2", "us-west-2")).not.toThrow();
+        expect(() => checkProfileRegion("devices", "eu-central-1", "us-west-2")).toThrow(
+            'ImageRegistry "devices": pullRole.trustAnchorArns are in eu-central-1 but the Roles Anywhere profile would be created in us-west-2: create the trust anchor in us-west-2, or deploy with aws:region eu-central-1',
+        );
+        const other = anchor.replace(":us-west-2:", ":eu-central-1:");
+        expect(() => validateImageRegistryArgs("reg", { pullRole: { trustAnchorArns: [anchor, other], allowedSubjects: { cn: ["a"] } } })).toThrow(
+            /pullRole.trustAnchorArns span regions us-west-2, eu-central-1/,
+        );
     });
 
     it.each([

@@ -123,10 +123,13 @@ describe("secret config keys", () => {
 });
 
 describe("edge config", () => {
-    const anchor = "arn:aws:rolesanywhere:eu-central-1:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
+    const anchor = "arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
     it("requires certificate subjects with a trust anchor", () => {
         expect(() => parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", rolesAnywhereTrustAnchorArn: anchor }))).toThrow(/^modelship:deviceSubjects: is required with rolesAnywhereTrustAnchorArn/);
         expect(parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", rolesAnywhereTrustAnchorArn: anchor, deviceSubjects: { ou: ["edge"] } })).deviceSubjects).toEqual({ ou: ["edge"] });
+        expect(() => parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"], deviceSubjects: { cn: ["x"] } }))).toThrow(
+            /^modelship:deviceSubjects: only applies with rolesAnywhereTrustAnchorArn/,
+        );
     });
 
     it("refuses a tcp:// device without TLS key names", () => {

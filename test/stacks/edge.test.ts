@@ -15,7 +15,7 @@ const recorder = installMockRuntime({
 import { parseTargetConfig } from "../../stacks/config";
 import { DEVICE_LOGIN_SESSION, edgeTarget, type EdgeTargetOutputs } from "../../stacks/edge";
 
-const ANCHOR = "arn:aws:rolesanywhere:eu-central-1:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
+const ANCHOR = "arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
