@@ -30,6 +30,8 @@ export interface RecordedResource {
     custom: boolean;
     /** URNs of the resources it depends on explicitly (`dependsOn`) or through its inputs. */
     dependencies: string[];
+    /** The `ignoreChanges` option it was registered with. */
+    ignoreChanges: string[];
     /** Outputs a component registered with `registerOutputs` (plain values; secrets unwrapped). */
     outputs?: Record<string, any>;
 }
@@ -143,6 +145,14 @@ export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Reco
         userId: "AIDAMOCK",
         id: MOCK_ACCOUNT_ID,
     }),
+    // An assumed-role session maps to its role; any other ARN is its own issuer (as the real data source does).
+    "aws:iam/getSessionContext:getSessionContext": (inputs) => {
+        const arn = String(inputs.arn);
+        const m = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+        return m
+            ? { arn, issuerArn: `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`, issuerName: m[3], sessionName: m[4], issuerId: "AROAMOCK", id: arn }
+            : { arn, issuerArn: arn, issuerName: "", sessionName: "", issuerId: "", id: arn };
+    },
     "aws:index/getRegion:getRegion": () => ({ name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
@@ -179,7 +189,8 @@ export function unwrapSecrets(value: unknown, at = "", paths: string[] = []): { 
 /** Records every resource registered while the mock runtime is installed. */
 export class MockRecorder {
     readonly resources: RecordedResource[] = [];
-    readonly invocations: { token: string; inputs: Record<string, any> }[] = [];
+    /** Every invoke, with the provider reference (`urn::id`) it was made through, when explicit. */
+    readonly invocations: { token: string; inputs: Record<string, any>; provider?: string }[] = [];
     private pending = 0;
 
     /** All resources of a type token. */
@@ -245,7 +256,7 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
     const recorder = new MockRecorder();
     const outputs = { ...DEFAULT_OUTPUTS, ...(options.outputs ?? {}) };
     const calls = { ...DEFAULT_CALLS, ...(options.calls ?? {}) };
-    let current: { parent?: string; urn?: string; dependencies?: string[] } = {};
+    let current: { parent?: string; urn?: string; dependencies?: string[]; ignoreChanges?: string[] } = {};
 
     pulumi.runtime.setMocks(
         {
@@ -264,13 +275,14 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
                     parentUrn: current.parent || undefined,
                     provider: args.provider || undefined,
                     dependencies: current.dependencies ?? [],
+                    ignoreChanges: current.ignoreChanges ?? [],
                     custom,
                 });
                 return { id: custom ? `${args.name}-id` : undefined, state };
             },
             call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
                 const inputs = unwrapSecrets(args.inputs).value;
-                recorder.invocations.push({ token: args.token, inputs });
+                recorder.invocations.push({ token: args.token, inputs, provider: args.provider || undefined });
                 const fn = calls[args.token];
                 return fn ? fn(inputs) : inputs;
             },
@@ -290,6 +302,7 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
             parent: req.getParent(),
             urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
             dependencies: req.getDependenciesList?.() ?? [],
+            ignoreChanges: req.getIgnorechangesList?.() ?? [],
         };
         const done = register(req, (err: any, res: any) => {
             recorder.end();

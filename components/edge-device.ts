@@ -14,12 +14,29 @@ export interface EdgeRegistryAuth {
     password: pulumi.Input<string>;
 }
 
+/** Client TLS material for a `tcp://` Docker engine started with `--tlsverify`; each value kept secret. */
+export interface EdgeTlsArgs {
+    /** PEM of the CA that signed the engine's server certificate. */
+    caCert: pulumi.Input<string>;
+    /** PEM of the client certificate the engine trusts. */
+    clientCert: pulumi.Input<string>;
+    /** PEM of the client certificate's private key. */
+    clientKey: pulumi.Input<string>;
+}
+
 /** Arguments of {@link EdgeDevice}. */
 export interface EdgeDeviceArgs {
-    /** Docker engine address: `ssh://user@host[:port]` (recommended), `tcp://host:2376` or `unix:///var/run/docker.sock`. */
+    /**
+     * Docker engine address: `ssh://user@host[:port]` (recommended), `tcp://host:2376` (with `tls`) or
+     * `unix:///var/run/docker.sock`. A `root` SSH user is accepted with a warning.
+     */
     host: string;
-    /** Extra `ssh` options, e.g. `["-o", "StrictHostKeyChecking=yes"]`. Default none. */
+    /** Mutual TLS for a `tcp://` host; required there (plain TCP hands the engine, and root, to the network). Default none. */
+    tls?: EdgeTlsArgs;
+    /** Extra `ssh` options, e.g. `["-o", "ConnectTimeout=10"]`. Options that disable host-key checking need `insecureHostKey`. Default none. */
     sshOpts?: string[];
+    /** Allow `sshOpts` that turn off SSH host-key checking (`StrictHostKeyChecking=no`, `UserKnownHostsFile=/dev/null`). Default false. */
+    insecureHostKey?: boolean;
     /** Image reference pinned by digest (`repo@sha256:…`). */
     image: pulumi.Input<string>;
     /** Accept a tag instead of a digest (not reproducible: the device may run something else later). Default false. */
@@ -40,7 +57,7 @@ export interface EdgeDeviceArgs {
     env?: Record<string, pulumi.Input<string>>;
     /** `uid:gid` the container runs as; must be non-root. Default `10001:10001`. */
     user?: string;
-    /** Memory limit in MiB. Default none. */
+    /** Memory limit in MiB (swap included: the container gets no swap beyond it). Default 2048. */
     memoryMb?: number;
     /** Container name on the device. Default: the component's name. */
     containerName?: string;
@@ -52,6 +69,8 @@ export const EDGE_DEVICE_DEFAULTS = {
     containerPort: 8080,
     gpus: false,
     user: "10001:10001",
+    /** A device has no scheduler to protect it: the container gets a limit unless told otherwise. */
+    memoryMb: 2048,
     restart: "unless-stopped",
     /** Seconds Docker waits after SIGTERM: longer than the server's 25 s drain. */
     stopTimeoutSeconds: 35,
@@ -65,10 +84,46 @@ export const EDGE_DEVICE_DEFAULTS = {
 
 const HOST = /^(ssh:\/\/[^@\s/]+@[^\s/:]+(:\d+)?|tcp:\/\/[^\s/]+:\d+|unix:\/\/\/\S+)$/;
 
+/** ssh options that turn host-key checking off, in any of the forms ssh accepts (`-o K=V`, `-oK=V`, `K V`). */
+const INSECURE_SSH_OPTS = [/StrictHostKeyChecking\s*[= ]\s*(no|off)\b/i, /UserKnownHostsFile\s*[= ]\s*\/dev\/null\b/i];
+
+/** The sshOpts that disable host-key checking. Pure. */
+export function insecureSshOpts(sshOpts: string[] = []): string[] {
+    return sshOpts.filter((o) => INSECURE_SSH_OPTS.some((re) => re.test(o)));
+}
+
+/** Warnings about a valid but risky host, e.g. an SSH login as root. Pure. */
+export function hostWarnings(host: string): string[] {
+    return /^ssh:\/\/root@/.test(host)
+        ? ["connects as root over SSH: use a user in the device's docker group (ssh://deploy@…) so a leaked deploy key is not root on the device"]
+        : [];
+}
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure. */
 export function validateEdgeDeviceArgs(name: string, args: EdgeDeviceArgs): void {
     const c = new ArgChecker("EdgeDevice", name);
-    c.check(typeof args.host === "string" && HOST.test(args.host), "host", `"${args.host}" is not a Docker host: use ssh://user@device.example.com (or tcp://host:2376, unix:///var/run/docker.sock)`);
+    const hostOk = typeof args.host === "string" && HOST.test(args.host);
+    c.check(hostOk, "host", `"${args.host}" is not a Docker host: use ssh://user@device.example.com (or tcp://host:2376 with tls, unix:///var/run/docker.sock)`);
+    if (hostOk && args.host.startsWith("tcp://")) {
+        c.check(args.tls !== undefined, "tls", `is required for "${args.host}": plain TCP gives anyone on the network root on the device; pass tls: { caCert, clientCert, clientKey } (engine started with --tlsverify) or use ssh://user@host`);
+    }
+    if (hostOk && !args.host.startsWith("tcp://")) {
+        c.check(args.tls === undefined, "tls", "only applies to a tcp:// host: remove it (ssh:// and unix:// are not TLS)");
+    }
+    if (args.tls !== undefined) {
+        for (const field of ["caCert", "clientCert", "clientKey"] as const) {
+            const v = args.tls[field];
+            c.check(v !== undefined && v !== "", `tls.${field}`, "is empty: pass the PEM content (e.g. config.requireSecret(...))");
+            if (typeof v === "string" && v !== "") {
+                const want = field === "clientKey" ? /-----BEGIN [A-Z ]*PRIVATE KEY-----/ : /-----BEGIN CERTIFICATE-----/;
+                c.check(want.test(v), `tls.${field}`, `is not PEM ${field === "clientKey" ? "private key" : "certificate"} content: pass the file's content, not its path`);
+            }
+        }
+    }
+    if (args.sshOpts !== undefined && !args.insecureHostKey) {
+        const bad = insecureSshOpts(args.sshOpts);
+        c.check(bad.length === 0, "sshOpts", `${JSON.stringify(bad)} turns off SSH host-key checking, so anyone on the path can impersonate the device: add its key to known_hosts (ssh-keyscan, verified), or set insecureHostKey: true`);
+    }
     if (typeof args.image === "string" && !args.allowMutableTag) {
         c.check(isDigestRef(args.image), "image", `"${args.image}" is not pinned by digest: pass repo@sha256:<64 hex> (InferenceImage.ref), or set allowMutableTag: true`);
     }
@@ -79,9 +134,18 @@ export function validateEdgeDeviceArgs(name: string, args: EdgeDeviceArgs): void
     const user = args.user ?? EDGE_DEVICE_DEFAULTS.user;
     const uid = /^(\d+)(:\d+)?$/.exec(user);
     c.check(uid !== null && Number(uid[1]) !== 0, "user", `"${user}" must be a numeric non-root uid[:gid], e.g. "10001:10001"`);
-    if (args.memoryMb !== undefined) c.check(isIntInRange(args.memoryMb, 64), "memoryMb", `must be a whole number of MiB >= 64 (got ${args.memoryMb})`);
+    if (args.memoryMb !== undefined) c.check(isIntInRange(args.memoryMb, 64, 1024 * 1024), "memoryMb", `must be a whole number of MiB from 64 to 1048576 (got ${args.memoryMb})`);
     if (args.platform !== undefined) c.check(/^linux\/(amd64|arm64|arm\/v7)$/.test(args.platform), "platform", `"${args.platform}" is not one of linux/amd64, linux/arm64, linux/arm/v7`);
     c.done();
+}
+
+/**
+ * Provider inputs a preview ignores: a registry token is fetched fresh on every run, so without this every preview
+ * would show the device's provider as changed. `pulumi up` (not a dry run) still writes the fresh token, before any
+ * pull. Pure.
+ */
+export function previewIgnoredProviderInputs(dryRun: boolean, hasRegistryAuth: boolean): string[] | undefined {
+    return dryRun && hasRegistryAuth ? ["registryAuth"] : undefined;
 }
 
 /** The hostname a client reaches the device at, from its Docker host URL. Pure. */
@@ -107,7 +171,9 @@ export class EdgeDevice extends pulumi.ComponentResource {
     constructor(name: string, args: EdgeDeviceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateEdgeDeviceArgs(name, args);
         super(EDGE_DEVICE_TYPE, name, {}, opts);
+        for (const warning of hostWarnings(args.host)) pulumi.log.warn(`EdgeDevice "${name}": host "${args.host}" ${warning}`, this);
         const d = EDGE_DEVICE_DEFAULTS;
+        const memoryMb = args.memoryMb ?? d.memoryMb;
         const containerPort = args.containerPort ?? d.containerPort;
         const hostPort = args.hostPort ?? d.hostPort;
 
@@ -123,11 +189,14 @@ export class EdgeDevice extends pulumi.ComponentResource {
             {
                 host: args.host,
                 sshOpts: args.sshOpts,
+                caMaterial: args.tls ? pulumi.secret(args.tls.caCert) : undefined,
+                certMaterial: args.tls ? pulumi.secret(args.tls.clientCert) : undefined,
+                keyMaterial: args.tls ? pulumi.secret(args.tls.clientKey) : undefined,
                 registryAuth: args.registryAuth
                     ? [{ address: args.registryAuth.address ?? image.apply(registryHost), username: args.registryAuth.username, password: pulumi.secret(args.registryAuth.password) }]
                     : undefined,
             },
-            { parent: this },
+            { parent: this, ignoreChanges: previewIgnoredProviderInputs(pulumi.runtime.isDryRun(), args.registryAuth !== undefined) },
         );
 
         const remoteImage = new docker.RemoteImage(
@@ -154,7 +223,8 @@ export class EdgeDevice extends pulumi.ComponentResource {
                 capabilities: { drops: ["ALL"] },
                 securityOpts: ["no-new-privileges:true"],
                 gpus: args.gpus ? "all" : undefined,
-                memory: args.memoryMb,
+                memory: memoryMb,
+                memorySwap: memoryMb,
                 envs,
                 ports: [{ internal: containerPort, external: hostPort, protocol: "tcp" }],
                 stopSignal: "SIGTERM",

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ECR_PULL_ACTIONS, type PolicyDocument, type PolicyStatement, policyDocument, policyJson } from "./internal/iam";
 import { keyArnOrCreate } from "./internal/kms";
+import { CACHE_TAG_PREFIX, DEPLOYED_TAG_PREFIX } from "./internal/registry-tags";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
 
@@ -15,7 +16,10 @@ export interface ImageRegistryArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /** Days after which untagged images expire. Default 7. */
     untaggedExpiryDays?: number;
-    /** How many tagged images to keep; older ones expire. Default 50. */
+    /**
+     * How many tagged images to keep; older ones expire, except an image carrying a `deployed-…` tag (the digest a
+     * stack deploys, see InferenceImage), which never expires while it carries it. Default 50.
+     */
     keepTaggedImages?: number;
     /** IAM principal ARNs (or 12-digit account IDs) granted pull-only access. Default none. */
     pullPrincipals?: string[];
@@ -24,26 +28,38 @@ export interface ImageRegistryArgs {
      * registry (account and region): this component owns it. Default none.
      */
     replicationRegions?: string[];
-    /** Delete the repository even if it still holds images. Default false. */
+    /** Delete the repository (and the build-cache repository) even if it still holds images. Default false. */
     forceDelete?: boolean;
     /**
-     * Create a companion `buildcache/<name>` repository (mutable tags, short lifecycle) for BuildKit's registry cache,
-     * which must overwrite its cache tag and so cannot live in the immutable repository. Default true.
+     * Create a companion `buildcache/<name>` repository (scanned, short lifecycle) for BuildKit's registry cache, whose
+     * `cache-*` tags alone may be overwritten (BuildKit rewrites its cache tag every build). Default true.
      */
     buildCache?: boolean;
     /**
      * Create an IAM role that can pull from this repository and its replicas and nothing else, for edge devices or
-     * on-prem nodes. Trusted by IAM Roles Anywhere trust anchors (devices holding X.509 certificates) and/or by the
-     * listed principals. Default: no role.
+     * on-prem nodes. Trusted by IAM Roles Anywhere trust anchors (devices holding X.509 certificates whose subject is
+     * allowed) and/or by the listed principals. Default: no role.
      */
-    pullRole?: {
-        /** IAM Roles Anywhere trust anchor ARNs whose certificates may assume the role. */
-        trustAnchorArns?: string[];
-        /** Principal ARNs (or account IDs) that may assume the role. */
-        trustedPrincipals?: string[];
-    };
+    pullRole?: PullRoleArgs;
     /** Tags merged onto the defaults, which name the component. */
     tags?: Record<string, string>;
+}
+
+/** The device pull role of {@link ImageRegistryArgs.pullRole}. */
+export interface PullRoleArgs {
+    /** IAM Roles Anywhere trust anchor ARNs whose certificates may assume the role (with `allowedSubjects`). Default none. */
+    trustAnchorArns?: string[];
+    /**
+     * Certificate subjects allowed through the trust anchors, matched against the session's
+     * `aws:PrincipalTag/x509Subject/CN` and `/OU` (`StringLike`: `*` and `?` wildcards; a subject must match one `cn`
+     * and one `ou` when both are given). Required with `trustAnchorArns`: a trust anchor alone accepts every
+     * certificate its CA ever issued.
+     */
+    allowedSubjects?: { cn?: string[]; ou?: string[] };
+    /** Principal ARNs (or account IDs) that may assume the role, e.g. the deployer that logs devices in. Default none. */
+    trustedPrincipals?: pulumi.Input<string>[];
+    /** Lifetime of the Roles Anywhere session credentials, seconds (900-3600, the role's maximum session). Default 3600. */
+    sessionSeconds?: number;
 }
 
 /** Defaults, in one place. */
@@ -54,6 +70,10 @@ export const IMAGE_REGISTRY_DEFAULTS = {
     buildCache: true,
     /** Cache manifests kept in the build-cache repository. */
     keepCacheImages: 10,
+    /** Roles Anywhere session lifetime, seconds; also the pull role's maximum session. */
+    sessionSeconds: 3600,
+    /** Count the protecting lifecycle rule never reaches (one `deployed-` tag per stack and image). */
+    protectedImageCount: 9999,
 } as const;
 
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -79,54 +99,128 @@ export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs)
         c.check(isRegion(r), `replicationRegions[${i}]`, `"${r}" is not an AWS region code such as "eu-central-1"`);
     }
     c.check(new Set(regions).size === regions.length, "replicationRegions", "lists a region twice: list each region once");
-    if (args.pullRole) {
-        const anchors = args.pullRole.trustAnchorArns ?? [];
-        const principals = args.pullRole.trustedPrincipals ?? [];
-        c.check(anchors.length + principals.length > 0, "pullRole", "trusts nobody: give trustAnchorArns (IAM Roles Anywhere) or trustedPrincipals");
-        for (const [i, a] of anchors.entries()) {
-            c.check(/^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]+$/.test(a), `pullRole.trustAnchorArns[${i}]`, `"${a}" is not an IAM Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:<region>:<account>:trust-anchor/<id>)`);
-        }
-        for (const [i, p] of principals.entries()) {
-            c.check(isPrincipal(p), `pullRole.trustedPrincipals[${i}]`, `"${p}" is not an IAM principal ARN or account ID`);
-        }
-    }
+    if (args.pullRole) validatePullRole(c, args.pullRole);
     c.done();
 }
 
-/** The ECR lifecycle policy: expire untagged images after N days, keep the newest M tagged images. Pure. */
-export function lifecyclePolicy(untaggedExpiryDays: number, keepTaggedImages: number): string {
-    return JSON.stringify({
-        rules: [
-            {
-                rulePriority: 1,
-                description: `Expire untagged images after ${untaggedExpiryDays} days`,
-                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedExpiryDays },
-                action: { type: "expire" },
-            },
-            {
-                rulePriority: 2,
-                description: `Keep the newest ${keepTaggedImages} tagged images`,
-                selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: keepTaggedImages },
-                action: { type: "expire" },
-            },
-        ],
-    });
+/**
+ * Roles Anywhere trust anchors and profiles are regional and a session names both: the profile, created in the
+ * provider's region, must sit with the anchors. Throws naming the field and the fix. Pure.
+ */
+export function checkProfileRegion(name: string, anchorRegion: string, providerRegion: string): void {
+    if (anchorRegion !== providerRegion) {
+        throw new Error(
+            `ImageRegistry "${name}": pullRole.trustAnchorArns are in ${anchorRegion} but the Roles Anywhere profile would be created in ${providerRegion}: create the trust anchor in ${providerRegion}, or deploy with aws:region ${anchorRegion}`,
+        );
+    }
 }
 
-/** Trust policy of the pull role: Roles Anywhere trust anchors (pinned by source ARN) and/or principals. Pure. */
-export function pullRoleTrustPolicy(trustAnchorArns: string[], trustedPrincipals: string[]): PolicyDocument {
+/** The region field of an ARN. Pure. */
+function arnRegion(arn: string): string {
+    return arn.split(":")[3] ?? "";
+}
+
+const SUBJECT_PATTERN = /^(?=.{1,64}$)[^"\\\s](?:[^"\\]*[^"\\\s])?$/;
+
+function validatePullRole(c: ArgChecker, role: PullRoleArgs): void {
+    const anchors = role.trustAnchorArns ?? [];
+    const principals = role.trustedPrincipals ?? [];
+    c.check(anchors.length + principals.length > 0, "pullRole", "trusts nobody: give trustAnchorArns (IAM Roles Anywhere) or trustedPrincipals");
+    for (const [i, a] of anchors.entries()) {
+        c.check(/^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]+$/.test(a), `pullRole.trustAnchorArns[${i}]`, `"${a}" is not an IAM Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:<region>:<account>:trust-anchor/<id>)`);
+    }
+    const anchorRegions = new Set(anchors.map(arnRegion));
+    c.check(anchorRegions.size <= 1, "pullRole.trustAnchorArns", `span regions ${[...anchorRegions].join(", ")}: the profile lives in one region with its anchors; use one ImageRegistry pull role per region`);
+    const subjects = role.allowedSubjects ?? {};
+    const cn = subjects.cn ?? [];
+    const ou = subjects.ou ?? [];
+    if (anchors.length > 0) {
+        c.check(
+            cn.length + ou.length > 0,
+            "pullRole.allowedSubjects",
+            "is required with trustAnchorArns: a trust anchor alone lets every certificate its CA issued pull; list the devices' certificate subjects, e.g. { cn: [\"jetson-*\"] } or { ou: [\"edge-devices\"] }",
+        );
+    } else {
+        c.check(cn.length + ou.length === 0, "pullRole.allowedSubjects", "only applies to trustAnchorArns: add the trust anchor, or remove allowedSubjects");
+    }
+    for (const [field, values] of [["cn", cn], ["ou", ou]] as const) {
+        for (const [i, v] of values.entries()) {
+            const f = `pullRole.allowedSubjects.${field}[${i}]`;
+            c.check(typeof v === "string" && SUBJECT_PATTERN.test(v), f, `"${v}" is not a certificate subject value: 1-64 characters, no quotes, backslashes or surrounding spaces`);
+            c.check(typeof v !== "string" || /[^*?]/.test(v), f, `"${v}" matches every certificate: name the devices' subject, e.g. "jetson-*"`);
+        }
+    }
+    for (const [i, p] of principals.entries()) {
+        if (typeof p === "string") c.check(isPrincipal(p), `pullRole.trustedPrincipals[${i}]`, `"${p}" is not an IAM principal ARN or account ID`);
+    }
+    if (role.sessionSeconds !== undefined) {
+        c.check(isIntInRange(role.sessionSeconds, 900, 3600), "pullRole.sessionSeconds", `must be a whole number of seconds from 900 to 3600 (got ${role.sessionSeconds})`);
+    }
+}
+
+/**
+ * The ECR lifecycle policy. Pure.
+ * 1. An image carrying a `protectedTagPrefix` tag matches a rule that never expires it, and ECR never lets a lower
+ *    priority rule expire an image a higher one matched: the digest a stack deploys stays however many builds follow.
+ * 2. Untagged images expire after N days (ECR never expires a manifest an image index still references).
+ * 3. Of the other tagged images, the newest M are kept.
+ */
+export function lifecyclePolicy(untaggedExpiryDays: number, keepTaggedImages: number, protectedTagPrefix?: string): string {
+    const rules: object[] = [];
+    if (protectedTagPrefix !== undefined) {
+        rules.push({
+            description: `Never expire images tagged ${protectedTagPrefix}* (deployed digests)`,
+            selection: { tagStatus: "tagged", tagPrefixList: [protectedTagPrefix], countType: "imageCountMoreThan", countNumber: IMAGE_REGISTRY_DEFAULTS.protectedImageCount },
+            action: { type: "expire" },
+        });
+    }
+    rules.push(
+        {
+            description: `Expire untagged images after ${untaggedExpiryDays} days`,
+            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedExpiryDays },
+            action: { type: "expire" },
+        },
+        {
+            description: `Keep the newest ${keepTaggedImages} tagged images`,
+            selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: keepTaggedImages },
+            action: { type: "expire" },
+        },
+    );
+    return JSON.stringify({ rules: rules.map((rule, i) => ({ rulePriority: i + 1, ...rule })) });
+}
+
+/**
+ * Trust policy of the pull role. Pure. Roles Anywhere: pinned to the trust anchors (`aws:SourceArn`) and to the
+ * allowed certificate subjects (the CN and OU principal tags Roles Anywhere maps from the certificate by default; a
+ * certificate without them matches no `StringLike` and is refused), with the three actions Roles Anywhere requires.
+ * Principals: `sts:AssumeRole` only.
+ */
+export function pullRoleTrustPolicy(
+    trustAnchorArns: string[],
+    trustedPrincipals: pulumi.Input<string>[],
+    allowedSubjects: { cn?: string[]; ou?: string[] } = {},
+): PolicyDocument {
     const statements: PolicyStatement[] = [];
     if (trustAnchorArns.length > 0) {
+        const subject: Record<string, string[]> = {};
+        if (allowedSubjects.cn?.length) subject["aws:PrincipalTag/x509Subject/CN"] = allowedSubjects.cn;
+        if (allowedSubjects.ou?.length) subject["aws:PrincipalTag/x509Subject/OU"] = allowedSubjects.ou;
         statements.push({
             Sid: "RolesAnywhere",
             Effect: "Allow",
             Principal: { Service: "rolesanywhere.amazonaws.com" },
             Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-            Condition: { ArnEquals: { "aws:SourceArn": trustAnchorArns } },
+            Condition: { ArnEquals: { "aws:SourceArn": trustAnchorArns }, StringLike: subject },
         });
     }
     if (trustedPrincipals.length > 0) {
-        statements.push({ Sid: "Principals", Effect: "Allow", Principal: { AWS: trustedPrincipals.map(principalArn) }, Action: "sts:AssumeRole" });
+        const principals = trustedPrincipals.map((p, i) =>
+            pulumi.output(p).apply((v) => {
+                if (!isPrincipal(v)) throw new Error(`ImageRegistry: pullRole.trustedPrincipals[${i}] "${v}" is not an IAM principal ARN or account ID`);
+                return principalArn(v);
+            }),
+        );
+        statements.push({ Sid: "Principals", Effect: "Allow", Principal: { AWS: principals }, Action: "sts:AssumeRole" });
     }
     return policyDocument(...statements);
 }
@@ -148,6 +242,8 @@ export class ImageRegistry extends pulumi.ComponentResource {
     readonly cacheRepositoryUrl: pulumi.Output<string | undefined>;
     /** ARN of the pull-only role, when `pullRole` is set. */
     readonly pullRoleArn: pulumi.Output<string | undefined>;
+    /** ARN of the IAM Roles Anywhere profile devices name to assume the pull role, when `pullRole.trustAnchorArns` is set. */
+    readonly rolesAnywhereProfileArn: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ImageRegistryArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         validateImageRegistryArgs(name, args);
@@ -160,17 +256,18 @@ export class ImageRegistry extends pulumi.ComponentResource {
 
         const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `ECR encryption key for ${repositoryName}`, tags, parent: this });
 
-        const lifecycle = lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages);
+        const lifecycle = lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages, DEPLOYED_TAG_PREFIX);
         const pullPrincipals = (args.pullPrincipals ?? []).map(principalArn);
-        // One hardened repository: immutable, scanned, KMS-encrypted, expiring, pull grants. `region` undefined = the
-        // provider's region.
+        // One hardened repository: immutable (but for the deployed-pointer tags, which move to each deployed digest),
+        // scanned, KMS-encrypted, expiring, pull grants. `region` undefined = the provider's region.
         const hardenedRepository = (suffix: string, region: string | undefined, kmsKey: pulumi.Input<string> | undefined) => {
             const repo = new aws.ecr.Repository(
                 `${name}-${suffix}`,
                 {
                     name: repositoryName,
                     region,
-                    imageTagMutability: "IMMUTABLE",
+                    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+                    imageTagMutabilityExclusionFilters: [{ filter: `${DEPLOYED_TAG_PREFIX}*`, filterType: "WILDCARD" }],
                     imageScanningConfiguration: { scanOnPush: true },
                     encryptionConfigurations: [{ encryptionType: "KMS", kmsKey }],
                     forceDelete,
@@ -227,10 +324,12 @@ export class ImageRegistry extends pulumi.ComponentResource {
                 {
                     // Not under `<name>`: replication matches by name prefix, and the cache must stay home.
                     name: `buildcache/${repositoryName}`,
-                    // BuildKit overwrites its cache tag on every build, so this repository alone keeps mutable tags.
-                    imageTagMutability: "MUTABLE",
+                    // BuildKit overwrites its cache tag on every build: only those tags may move.
+                    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+                    imageTagMutabilityExclusionFilters: [{ filter: `${CACHE_TAG_PREFIX}*`, filterType: "WILDCARD" }],
+                    imageScanningConfiguration: { scanOnPush: true },
                     encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
-                    forceDelete: true,
+                    forceDelete,
                     tags,
                 },
                 { parent: this },
@@ -243,39 +342,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
             cacheRepositoryUrl = cache.repositoryUrl;
         }
 
-        let pullRoleArn: pulumi.Output<string | undefined> = pulumi.output(undefined);
-        if (args.pullRole) {
-            const role = new aws.iam.Role(
-                `${name}-pull-role`,
-                {
-                    description: `Pull-only access to ECR repository ${repositoryName} and its replicas`,
-                    assumeRolePolicy: policyJson(pullRoleTrustPolicy(args.pullRole.trustAnchorArns ?? [], args.pullRole.trustedPrincipals ?? [])),
-                    maxSessionDuration: 3600,
-                    tags,
-                },
-                { parent: this },
-            );
-            new aws.iam.RolePolicy(
-                `${name}-pull-role-policy`,
-                {
-                    role: role.name,
-                    policy: policyJson(
-                        policyDocument(
-                            // GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
-                            { Sid: "Login", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-                            {
-                                Sid: "PullThisRepository",
-                                Effect: "Allow",
-                                Action: ECR_PULL_ACTIONS,
-                                Resource: [repository.arn, ...replicas.map((r) => r.arn)],
-                            },
-                        ),
-                    ),
-                },
-                { parent: this },
-            );
-            pullRoleArn = role.arn;
-        }
+        const pull = args.pullRole ? this.createPullRole(name, repositoryName, args.pullRole, [repository, ...replicas], tags) : undefined;
 
         this.repositoryUrl = repository.repositoryUrl;
         this.repositoryArn = repository.arn;
@@ -283,9 +350,11 @@ export class ImageRegistry extends pulumi.ComponentResource {
         this.registryId = repository.registryId;
         this.kmsKeyArn = kmsKeyArn;
         this.cacheRepositoryUrl = cacheRepositoryUrl;
-        this.pullRoleArn = pullRoleArn;
+        this.pullRoleArn = pull ? pull.arn : pulumi.output(undefined);
+        this.rolesAnywhereProfileArn = pull?.profile ? pull.profile.arn : pulumi.output(undefined);
         this.registerOutputs({
             pullRoleArn: this.pullRoleArn,
+            rolesAnywhereProfileArn: this.rolesAnywhereProfileArn,
             repositoryUrl: this.repositoryUrl,
             repositoryArn: this.repositoryArn,
             repositoryName: this.repositoryName,
@@ -293,5 +362,54 @@ export class ImageRegistry extends pulumi.ComponentResource {
             kmsKeyArn: this.kmsKeyArn,
             cacheRepositoryUrl: this.cacheRepositoryUrl,
         });
+    }
+
+    /** The pull-only role, and the Roles Anywhere profile devices use to assume it when trust anchors are given. */
+    private createPullRole(name: string, repositoryName: string, args: PullRoleArgs, repositories: aws.ecr.Repository[], tags: Record<string, string>) {
+        const anchors = args.trustAnchorArns ?? [];
+        const sessionSeconds = args.sessionSeconds ?? IMAGE_REGISTRY_DEFAULTS.sessionSeconds;
+        const role = new aws.iam.Role(
+            `${name}-pull-role`,
+            {
+                description: `Pull-only access to ECR repository ${repositoryName} and its replicas`,
+                assumeRolePolicy: policyJson(pullRoleTrustPolicy(anchors, args.trustedPrincipals ?? [], args.allowedSubjects)),
+                maxSessionDuration: 3600,
+                tags,
+            },
+            { parent: this },
+        );
+        const policy = new aws.iam.RolePolicy(
+            `${name}-pull-role-policy`,
+            {
+                role: role.name,
+                policy: policyJson(
+                    policyDocument(
+                        // GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
+                        { Sid: "Login", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+                        { Sid: "PullThisRepository", Effect: "Allow", Action: ECR_PULL_ACTIONS, Resource: repositories.map((r) => r.arn) },
+                    ),
+                ),
+            },
+            { parent: this },
+        );
+        // Without a profile the trust anchors cannot vend a session for the role: devices name this profile's ARN. It is
+        // created in the provider's region, where CreateSession must find it beside the anchors.
+        let profile: aws.rolesanywhere.Profile | undefined;
+        if (anchors.length > 0) {
+            const anchorRegion = arnRegion(anchors[0]);
+            const profileName = aws.getRegionOutput({}, { parent: this }).region.apply((region) => {
+                checkProfileRegion(name, anchorRegion, region);
+                return `${name}-pull`;
+            });
+            profile = new aws.rolesanywhere.Profile(
+                `${name}-pull-profile`,
+                { name: profileName, roleArns: [role.arn], durationSeconds: sessionSeconds, enabled: true, tags },
+                { parent: this },
+            );
+        }
+        // The ARN resolves once the policy is attached, so a caller assuming the role right away (the edge stack's
+        // login) already has its permissions.
+        const arn = pulumi.all([role.arn, policy.id]).apply(([a]) => a);
+        return { arn, profile };
     }
 }

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ImageRegistry } from "./image-registry";
 import { contextHash } from "./internal/context-hash";
 import { ecrRefInRegion, registryHost } from "./internal/image-ref";
+import { cacheTag, deployedTag } from "./internal/registry-tags";
 import { ArgChecker } from "./internal/validation";
 
 export const INFERENCE_IMAGE_TYPE = "modelship:index:InferenceImage";
@@ -169,7 +170,10 @@ export class InferenceImage extends pulumi.ComponentResource {
         const useCache = args.cache ?? true;
         const cacheRef = pulumi
             .output(cacheRepositoryUrl)
-            .apply((url) => (useCache && url ? `${url}:${args.target ?? "default"}` : undefined));
+            .apply((url) => (useCache && url ? `${url}:${cacheTag(args.target)}` : undefined));
+        // In an ImageRegistry, a second, movable tag marks the digest this stack deploys, which its lifecycle keeps.
+        const tags = [pulumi.interpolate`${repositoryUrl}:${tag}`];
+        if (registry instanceof ImageRegistry) tags.push(pulumi.interpolate`${repositoryUrl}:${deployedTag(pulumi.getStack(), name)}`);
 
         const image = new dockerBuild.Image(
             `${name}-image`,
@@ -182,7 +186,7 @@ export class InferenceImage extends pulumi.ComponentResource {
                 buildArgs,
                 secrets: args.secrets ? pulumi.secret(args.secrets) : undefined,
                 push: true,
-                tags: [pulumi.interpolate`${repositoryUrl}:${tag}`],
+                tags,
                 registries: credentials
                     ? [{ address: repositoryUrl.apply(registryHost), username: credentials.username, password: credentials.password }]
                     : undefined,

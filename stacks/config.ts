@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 export const CONFIG_NAMESPACE = "modelship";
@@ -97,17 +97,28 @@ const serviceSchema = z
     .strict()
     .default({ namespace: "inference", replicas: { min: 1, max: 4 }, gpusPerPod: 1, port: 8080, egressCidrs: [] });
 
+/** Name of a secret config key (`modelship:<name>`, set with `pulumi config set --secret`). */
+const secretKeyName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the name of a secret config key, e.g. gw02TlsKey");
+
 const deviceSchema = z
     .object({
         name,
-        /** Docker host: ssh://user@host. */
-        host: z.string().regex(/^(ssh|tcp):\/\//, "expected ssh://user@host (or tcp://host:2376)"),
+        /** Docker host: ssh://user@host, or tcp://host:2376 with tls. */
+        host: z.string().regex(/^(ssh|tcp):\/\//, "expected ssh://user@host (or tcp://host:2376 with tls)"),
+        /** Names of the secret config keys holding the PEM TLS material of a tcp:// host. */
+        tls: z.object({ caCert: secretKeyName, clientCert: secretKeyName, clientKey: secretKeyName }).strict().optional(),
         gpus: z.boolean().default(true),
         hostPort: z.number().int().min(1).max(65535).optional(),
         platform: z.enum(["linux/amd64", "linux/arm64"]).optional(),
         sshOpts: z.array(z.string()).optional(),
+        insecureHostKey: z.boolean().optional(),
+        memoryMb: z.number().int().min(64).optional(),
     })
-    .strict();
+    .strict()
+    .refine((d) => !d.host.startsWith("tcp://") || d.tls !== undefined, {
+        message: "a tcp:// host needs tls: { caCert, clientCert, clientKey } (names of secret config keys holding the PEM material), or use ssh://user@host",
+        path: ["tls"],
+    });
 
 const onPremSchema = z
     .object({
@@ -137,6 +148,11 @@ export const edgeSchema = z
         ...common,
         deviceRegion: region,
         rolesAnywhereTrustAnchorArn: z.string().regex(/^arn:aws[a-z-]*:rolesanywhere:/, "expected an IAM Roles Anywhere trust anchor ARN").optional(),
+        /** Certificate subjects (CN and/or OU patterns) the trust anchor's certificates must carry to pull. */
+        deviceSubjects: z
+            .object({ cn: z.array(z.string().min(1)).optional(), ou: z.array(z.string().min(1)).optional() })
+            .strict()
+            .optional(),
         devicePrincipals: z.array(principal).default([]),
         devices: z.array(deviceSchema).default([]),
     })
@@ -144,6 +160,14 @@ export const edgeSchema = z
     .refine((c) => c.rolesAnywhereTrustAnchorArn !== undefined || c.devicePrincipals.length > 0, {
         message: "set rolesAnywhereTrustAnchorArn (devices authenticate with X.509 certificates) or devicePrincipals, so the device pull role trusts someone",
         path: ["rolesAnywhereTrustAnchorArn"],
+    })
+    .refine((c) => c.rolesAnywhereTrustAnchorArn === undefined || (c.deviceSubjects?.cn?.length ?? 0) + (c.deviceSubjects?.ou?.length ?? 0) > 0, {
+        message: "is required with rolesAnywhereTrustAnchorArn, or every certificate the CA issued may pull: list the devices' subjects, e.g. { cn: [\"jetson-*\"] } or { ou: [\"edge-devices\"] }",
+        path: ["deviceSubjects"],
+    })
+    .refine((c) => c.rolesAnywhereTrustAnchorArn !== undefined || c.deviceSubjects === undefined, {
+        message: "only applies with rolesAnywhereTrustAnchorArn (certificates authenticated by that anchor): set the anchor, or remove deviceSubjects",
+        path: ["deviceSubjects"],
     });
 export const hybridSchema = z.object({ ...common, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema }).strict();
 
@@ -160,7 +184,7 @@ export type HybridConfig = z.infer<typeof hybridSchema>;
 /** Keys each target reads (besides `target`), for error messages and the README. */
 const KEYS: Record<Target, string[]> = {
     cloud: ["name", "modelName", "image", "repository", "secrets", "cluster", "service"],
-    edge: ["name", "modelName", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "devicePrincipals", "devices"],
+    edge: ["name", "modelName", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices"],
     hybrid: ["name", "modelName", "image", "repository", "secrets", "cluster", "service", "onPrem"],
 };
 
@@ -204,15 +228,44 @@ export function pulumiConfigGetter(config: pulumi.Config): ConfigGetter {
     };
 }
 
-/** Reads each named secret as a Pulumi secret. */
-export function readSecrets(config: pulumi.Config, names: string[]): Record<string, pulumi.Output<string>> {
-    const out: Record<string, pulumi.Output<string>> = {};
-    for (const n of names) {
-        const value = config.getSecret(n);
-        if (value === undefined) throw new ConfigError(`${CONFIG_NAMESPACE}:${n}`, `is listed in ${CONFIG_NAMESPACE}:secrets but not set: pulumi config set --secret ${CONFIG_NAMESPACE}:${n} <value>`);
-        out[n] = value;
+/**
+ * Whether the stack holds `fullKey` (`modelship:apiToken`) encrypted, i.e. it was set with `--secret`. The language
+ * host passes the list of secret keys beside the config (`PULUMI_CONFIG_SECRET_KEYS`; `setAllConfig`'s second
+ * argument under the mock runtime); its reader is marked internal in the SDK, so it is looked up, and its absence is
+ * an error rather than a silent "not secret".
+ */
+export function configKeyIsSecret(fullKey: string): boolean {
+    const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    if (typeof isConfigSecret !== "function") {
+        throw new Error(`cannot tell whether ${fullKey} is a secret: this @pulumi/pulumi has no runtime.isConfigSecret; pin the version in package.json`);
     }
+    return isConfigSecret(fullKey);
+}
+
+/**
+ * Reads one secret key; refuses a plaintext value (stored in the stack file in the clear, whatever the plan shows).
+ * `why` says why the key is read, for the "not set" message.
+ */
+export function requireSecretConfig(config: pulumi.Config, key: string, why: string, isSecret: (fullKey: string) => boolean = configKeyIsSecret): pulumi.Output<string> {
+    const fullKey = `${CONFIG_NAMESPACE}:${key}`;
+    const value = config.getSecret(key);
+    if (value === undefined) throw new ConfigError(fullKey, `${why} but not set: pulumi config set --secret ${fullKey} <value>`);
+    if (!isSecret(fullKey)) {
+        throw new ConfigError(fullKey, `is a secret but is stored in plaintext in the stack's config file: run pulumi config set --secret ${fullKey} <value> (then rotate the value, which the file has exposed)`);
+    }
+    return value;
+}
+
+/** Reads each named secret as a Pulumi secret, refusing one that is missing or was set without `--secret`. */
+export function readSecrets(config: pulumi.Config, names: string[], why = `is listed in ${CONFIG_NAMESPACE}:secrets`, isSecret?: (fullKey: string) => boolean): Record<string, pulumi.Output<string>> {
+    const out: Record<string, pulumi.Output<string>> = {};
+    for (const n of names) out[n] = requireSecretConfig(config, n, why, isSecret);
     return out;
+}
+
+/** Names of the secret keys an edge config's devices read their TLS material from. Pure. */
+export function deviceTlsKeys(config: Pick<EdgeConfig, "devices">): string[] {
+    return [...new Set(config.devices.flatMap((d) => (d.tls ? [d.tls.caCert, d.tls.clientCert, d.tls.clientKey] : [])))];
 }
 
 /** The directory holding Pulumi.yaml, searched upwards from `start`; undefined when there is none. */

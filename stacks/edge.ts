@@ -10,6 +10,17 @@ import { type EdgeConfig, imageBuildArgs, repositoryArgs } from "./config";
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
 export const EDGE_PLATFORMS = ["linux/amd64", "linux/arm64"];
 
+/** Lifetime of the deployer's session in the pull role: long enough to fetch one ECR token. */
+export const DEVICE_LOGIN_SESSION = "15m";
+
+export interface EdgeTargetArgs extends EdgeConfig {
+    /**
+     * Secret values by config key name: those listed in `secrets` (passed to every device's container as environment
+     * variables) and the devices' TLS material (`devices[].tls`). Default none.
+     */
+    secretValues?: Record<string, pulumi.Input<string>>;
+}
+
 export interface EdgeTargetOutputs {
     registry: ImageRegistry;
     image: InferenceImage;
@@ -17,11 +28,34 @@ export interface EdgeTargetOutputs {
     /** The image reference every device runs (in the devices' region). */
     deviceImageRef: pulumi.Output<string>;
     pullRoleArn: pulumi.Output<string | undefined>;
+    /** The IAM Roles Anywhere profile devices name with `aws_signing_helper`, when a trust anchor is configured. */
+    rolesAnywhereProfileArn: pulumi.Output<string | undefined>;
+    /** The deployer's own principal, trusted by the pull role so that it can log the devices in with pull-only rights. */
+    deployerPrincipal: pulumi.Output<string>;
+}
+
+/**
+ * The principal to trust for the identity running the deployment: an assumed-role session ARN is not a valid
+ * principal, so it is mapped to its role (`aws.iam.getSessionContextOutput`'s `issuerArn`).
+ */
+export function deployerPrincipal(opts?: pulumi.InvokeOutputOptions): pulumi.Output<string> {
+    const caller = aws.getCallerIdentityOutput({}, opts);
+    return aws.iam.getSessionContextOutput({ arn: caller.arn }, opts).issuerArn;
 }
 
 /** Builds the edge target from its configuration. Callable from any Pulumi program. */
-export function edgeTarget(config: EdgeConfig, opts?: pulumi.ComponentResourceOptions): EdgeTargetOutputs {
+export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResourceOptions): EdgeTargetOutputs {
     const prefix = config.name;
+    const secretValues = config.secretValues ?? {};
+    const secret = (key: string): pulumi.Input<string> => {
+        const value = secretValues[key];
+        if (value === undefined) throw new Error(`edge target: secret config key modelship:${key} was not read: pass it in secretValues`);
+        return value;
+    };
+    // Every secret is looked up before any resource is declared, so a missing one fails the program cleanly.
+    const env = Object.fromEntries(config.secrets.map((key) => [key, secret(key)]));
+    const tls = config.devices.map((d) => (d.tls ? { caCert: secret(d.tls.caCert), clientCert: secret(d.tls.clientCert), clientKey: secret(d.tls.clientKey) } : undefined));
+    const deployer = deployerPrincipal(opts);
     const registry = new ImageRegistry(
         prefix,
         {
@@ -29,7 +63,8 @@ export function edgeTarget(config: EdgeConfig, opts?: pulumi.ComponentResourceOp
             replicationRegions: [config.deviceRegion],
             pullRole: {
                 trustAnchorArns: config.rolesAnywhereTrustAnchorArn ? [config.rolesAnywhereTrustAnchorArn] : [],
-                trustedPrincipals: config.devicePrincipals,
+                allowedSubjects: config.rolesAnywhereTrustAnchorArn ? config.deviceSubjects : undefined,
+                trustedPrincipals: [...config.devicePrincipals, deployer],
             },
         },
         opts,
@@ -44,27 +79,48 @@ export function edgeTarget(config: EdgeConfig, opts?: pulumi.ComponentResourceOp
         opts,
     );
 
-    // Devices pull the replica in their own region; Pulumi logs their engines in with a short-lived ECR token.
+    // Devices pull the replica in their own region. Their engines are logged in with an ECR token fetched through the
+    // pull-only role (the deployer assumes it for a short session), never with the deployer's own push rights.
     const deviceImageRef = image.replicaRef(config.deviceRegion);
-    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: registry.registryId, region: config.deviceRegion }, opts);
+    const pullSession = new aws.Provider(
+        `${prefix}-device-login`,
+        {
+            region: config.deviceRegion,
+            assumeRoles: [{ roleArn: registry.pullRoleArn, sessionName: `${prefix}-device-login`, duration: DEVICE_LOGIN_SESSION }],
+        },
+        opts,
+    );
+    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: registry.registryId }, { parent: opts?.parent, provider: pullSession });
 
     const devices = config.devices.map(
-        (device) =>
+        (device, i) =>
             new EdgeDevice(
                 `${prefix}-${device.name}`,
                 {
                     host: device.host,
+                    tls: tls[i],
                     sshOpts: device.sshOpts,
+                    insecureHostKey: device.insecureHostKey,
                     image: deviceImageRef,
                     platform: device.platform,
                     gpus: device.gpus,
                     hostPort: device.hostPort,
+                    memoryMb: device.memoryMb,
                     modelName: config.modelName,
+                    env,
                     registryAuth: { username: token.userName, password: token.password },
                 },
                 opts,
             ),
     );
 
-    return { registry, image, devices, deviceImageRef, pullRoleArn: registry.pullRoleArn };
+    return {
+        registry,
+        image,
+        devices,
+        deviceImageRef,
+        pullRoleArn: registry.pullRoleArn,
+        rolesAnywhereProfileArn: registry.rolesAnywhereProfileArn,
+        deployerPrincipal: deployer,
+    };
 }

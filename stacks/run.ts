@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { cloudTarget } from "./cloud";
-import { CONFIG_NAMESPACE, parseTarget, parseTargetConfig, pulumiConfigGetter, readSecrets, type Target } from "./config";
+import { CONFIG_NAMESPACE, deviceTlsKeys, parseTarget, parseTargetConfig, pulumiConfigGetter, readSecrets, requireSecretConfig, type Target } from "./config";
 import { edgeTarget } from "./edge";
 import { hybridTarget } from "./hybrid";
 
@@ -26,23 +26,22 @@ export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE)): StackRun
         }
         case "edge": {
             const c = parseTargetConfig("edge", get);
-            const out = edgeTarget(c);
+            const secretValues = { ...readSecrets(config, c.secrets), ...readSecrets(config, deviceTlsKeys(c), `holds a device's TLS material (${CONFIG_NAMESPACE}:devices[].tls)`) };
+            const out = edgeTarget({ ...c, secretValues });
             return {
                 target,
                 outputs: {
                     imageRef: out.image.ref,
                     deviceImageRef: out.deviceImageRef,
                     pullRoleArn: out.pullRoleArn,
+                    rolesAnywhereProfileArn: out.rolesAnywhereProfileArn,
                     deviceEndpoints: pulumi.all(out.devices.map((d) => d.endpoint)),
                 },
             };
         }
         case "hybrid": {
             const c = parseTargetConfig("hybrid", get);
-            const kubeconfig = config.getSecret("onPremKubeconfig");
-            if (kubeconfig === undefined) {
-                throw new Error(`${CONFIG_NAMESPACE}:onPremKubeconfig: is required for the hybrid target: pulumi config set --secret ${CONFIG_NAMESPACE}:onPremKubeconfig "$(cat kubeconfig)"`);
-            }
+            const kubeconfig = requireSecretConfig(config, "onPremKubeconfig", "is required for the hybrid target");
             const out = hybridTarget({ ...c, secretValues: readSecrets(config, c.secrets), onPremKubeconfig: kubeconfig });
             return {
                 target,

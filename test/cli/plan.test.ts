@@ -66,6 +66,13 @@ describe("plan of the edge stack", () => {
         expect(image.inputs.platforms).toEqual(["linux/amd64", "linux/arm64"]);
     });
 
+    it("outputs the Roles Anywhere profile devices use and logs devices in through the pull role", () => {
+        const profile = result.plan.resources.find((r) => r.type === "aws:rolesanywhere/profile:Profile");
+        expect(profile?.name).toBe("modelship-edge-pull-profile");
+        const login = result.plan.resources.find((r) => r.type === "pulumi:providers:aws" && r.name === "modelship-edge-device-login");
+        expect(JSON.parse(String(login?.inputs.assumeRoles))[0].roleArn).toMatch(/:role\/modelship-edge-pull-role$/);
+    });
+
     it("masks secrets", () => {
         const provider = result.plan.resources.find((r) => r.type === "pulumi:providers:docker");
         expect(provider?.inputs.registryAuth).toBe(SECRET_MASK);
@@ -92,6 +99,30 @@ describe("plan errors name the key and the file", () => {
     it("a malformed value", async () => {
         const dir = project("config:\n  modelship:target: edge\n  modelship:deviceRegion: europe\n  modelship:devicePrincipals: ['123456789012']\n");
         await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:deviceRegion: expected an AWS region code/);
+    });
+    it("a secret key set in plaintext (not with --secret)", async () => {
+        const dir = project(
+            "config:\n  modelship:target: edge\n  modelship:deviceRegion: eu-central-1\n  modelship:devicePrincipals: ['123456789012']\n  modelship:secrets: [apiToken]\n  modelship:apiToken: t0ken\n",
+        );
+        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(
+            "stacks/Pulumi.t.yaml: modelship:apiToken: is a secret but is stored in plaintext in the stack's config file: run pulumi config set --secret modelship:apiToken <value>",
+        );
+    });
+    it("a device's TLS key set in plaintext", async () => {
+        const dir = project(
+            [
+                "config:",
+                "  modelship:target: edge",
+                "  modelship:deviceRegion: eu-central-1",
+                "  modelship:devicePrincipals: ['123456789012']",
+                "  modelship:devices: [{ name: gw, host: 'tcp://gw:2376', tls: { caCert: gwCa, clientCert: gwCert, clientKey: gwKey } }]",
+                "  modelship:gwCa: { secure: v1:AAAA:x }",
+                "  modelship:gwCert: { secure: v1:AAAA:x }",
+                "  modelship:gwKey: '-----BEGIN PRIVATE KEY-----'",
+                "",
+            ].join("\n"),
+        );
+        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/modelship:gwKey: is a secret but is stored in plaintext.*pulumi config set --secret modelship:gwKey/);
     });
     it("a file that is not YAML", async () => {
         const dir = project("config: [\n");

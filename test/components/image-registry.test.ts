@@ -1,7 +1,10 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 import { installMockRuntime, valueOf, MOCK_ACCOUNT_ID } from "../support/mocks";
 
 const recorder = installMockRuntime();
-import { ImageRegistry, IMAGE_REGISTRY_DEFAULTS, lifecyclePolicy, validateImageRegistryArgs } from "../../components/image-registry";
+import { checkProfileRegion, ImageRegistry, IMAGE_REGISTRY_DEFAULTS, lifecyclePolicy, validateImageRegistryArgs } from "../../components/image-registry";
+import { cacheTag, deployedTag } from "../../components/internal/registry-tags";
 
 const REPO = "aws:ecr/repository:Repository";
 
@@ -12,10 +15,11 @@ describe("ImageRegistry defaults", () => {
         await recorder.settle();
     });
 
-    it("registers an immutable, scanned repository named after the component", () => {
+    it("registers an immutable, scanned repository named after the component; only deployed-pointer tags move", () => {
         const repo = recorder.one(REPO, "models-repo");
         expect(repo.inputs.name).toBe("models");
-        expect(repo.inputs.imageTagMutability).toBe("IMMUTABLE");
+        expect(repo.inputs.imageTagMutability).toBe("IMMUTABLE_WITH_EXCLUSION");
+        expect(repo.inputs.imageTagMutabilityExclusionFilters).toEqual([{ filter: "deployed-*", filterType: "WILDCARD" }]);
         expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
         expect(repo.inputs.forceDelete).toBe(false);
     });
@@ -27,10 +31,11 @@ describe("ImageRegistry defaults", () => {
         expect(repo.inputs.encryptionConfigurations).toEqual([{ encryptionType: "KMS", kmsKey: key.state.arn }]);
     });
 
-    it("attaches a lifecycle policy expiring untagged images after 7 days and keeping 50 tagged", () => {
+    it("attaches a lifecycle policy that never expires deployed images, expires untagged after 7 days, keeps 50 tagged", () => {
         const policy = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "models-lifecycle").inputs.policy);
-        expect(policy.rules[0].selection).toMatchObject({ tagStatus: "untagged", countType: "sinceImagePushed", countNumber: 7 });
-        expect(policy.rules[1].selection).toMatchObject({ tagStatus: "tagged", countType: "imageCountMoreThan", countNumber: 50 });
+        expect(policy.rules[0].selection).toMatchObject({ tagStatus: "tagged", tagPrefixList: ["deployed-"], countType: "imageCountMoreThan", countNumber: 9999 });
+        expect(policy.rules[1].selection).toMatchObject({ tagStatus: "untagged", countType: "sinceImagePushed", countNumber: 7 });
+        expect(policy.rules[2].selection).toMatchObject({ tagStatus: "tagged", countType: "imageCountMoreThan", countNumber: 50 });
         expect(IMAGE_REGISTRY_DEFAULTS.untaggedExpiryDays).toBe(7);
     });
 
@@ -49,12 +54,18 @@ describe("ImageRegistry defaults", () => {
         expect(children).toEqual(["models-cache", "models-cache-lifecycle", "models-key", "models-lifecycle", "models-repo"]);
     });
 
-    it("keeps a mutable build-cache repository apart from the immutable one", () => {
+    it("keeps a build-cache repository apart: scanned, not force-deleted, only cache-* tags may move", () => {
         const cache = recorder.one(REPO, "models-cache");
         // Outside the repository's name prefix, so replication (which matches by prefix) leaves it home.
         expect(cache.inputs.name).toBe("buildcache/models");
-        expect(cache.inputs.imageTagMutability).toBe("MUTABLE");
+        expect(cache.inputs.imageTagMutability).toBe("IMMUTABLE_WITH_EXCLUSION");
+        expect(cache.inputs.imageTagMutabilityExclusionFilters).toEqual([{ filter: "cache-*", filterType: "WILDCARD" }]);
+        expect(cache.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
+        expect(cache.inputs.forceDelete).toBe(false);
         expect(cache.inputs.encryptionConfigurations[0].encryptionType).toBe("KMS");
+        const policy = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "models-cache-lifecycle").inputs.policy);
+        expect(policy.rules.map((r: { selection: { tagStatus: string } }) => r.selection.tagStatus)).toEqual(["untagged", "tagged"]);
+        expect(policy.rules[1].selection.countNumber).toBe(IMAGE_REGISTRY_DEFAULTS.keepCacheImages);
     });
 
     it("exposes the repository outputs", async () => {
@@ -106,7 +117,16 @@ describe("ImageRegistry with every option", () => {
     it("creates each replica as hardened as the source, before replication writes into it", () => {
         for (const region of ["eu-central-1", "ap-northeast-1"]) {
             const replica = recorder.one(REPO, `edge-replica-${region}`);
-            expect(replica.inputs).toMatchObject({ name: "acme/edge-model", region, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+            // Replication copies the deployed-pointer tag too: the replica must let exactly that tag move.
+            expect(replica.inputs).toMatchObject({
+                name: "acme/edge-model",
+                region,
+                imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+                imageTagMutabilityExclusionFilters: [{ filter: "deployed-*", filterType: "WILDCARD" }],
+                imageScanningConfiguration: { scanOnPush: true },
+            });
+            const lifecycle = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", `edge-replica-${region}-lifecycle`).inputs.policy);
+            expect(lifecycle.rules[0].selection.tagPrefixList).toEqual(["deployed-"]);
             // KMS keys are regional: the replica uses the region's AWS-managed ECR key.
             expect(replica.inputs.encryptionConfigurations).toEqual([{ encryptionType: "KMS" }]);
             expect(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", `edge-replica-${region}-lifecycle`).inputs.region).toBe(region);
@@ -117,8 +137,8 @@ describe("ImageRegistry with every option", () => {
 
     it("applies the lifecycle numbers, forceDelete and merged tags", () => {
         const policy = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "edge-lifecycle").inputs.policy);
-        expect(policy.rules[0].selection.countNumber).toBe(3);
-        expect(policy.rules[1].selection.countNumber).toBe(20);
+        expect(policy.rules[1].selection.countNumber).toBe(3);
+        expect(policy.rules[2].selection.countNumber).toBe(20);
         const repo = recorder.one(REPO, "edge-repo");
         expect(repo.inputs.forceDelete).toBe(true);
         expect(repo.inputs.tags).toMatchObject({ team: "ml", "modelship:component": "ImageRegistry" });
@@ -151,31 +171,86 @@ describe("lifecyclePolicy", () => {
         expect(rules.map((r: { rulePriority: number }) => r.rulePriority)).toEqual([1, 2]);
         expect(rules[1].selection.tagPatternList).toEqual(["*"]);
     });
+
+    it("matches protected images first, so the count rule (lower priority) can never expire them", () => {
+        const rules = JSON.parse(lifecyclePolicy(2, 5, "deployed-")).rules;
+        expect(rules.map((r: { rulePriority: number }) => r.rulePriority)).toEqual([1, 2, 3]);
+        expect(rules[0]).toMatchObject({
+            selection: { tagStatus: "tagged", tagPrefixList: ["deployed-"], countType: "imageCountMoreThan", countNumber: IMAGE_REGISTRY_DEFAULTS.protectedImageCount },
+            action: { type: "expire" },
+        });
+        expect(rules[2].selection).toMatchObject({ tagStatus: "tagged", tagPatternList: ["*"], countNumber: 5 });
+    });
+
+    it("follows ECR's rule grammar: tagged rules name tags, untagged ones none, no 'any' rule, one untagged rule", () => {
+        const rules = JSON.parse(lifecyclePolicy(1, 1, "deployed-")).rules as { selection: Record<string, unknown> }[];
+        for (const { selection } of rules) {
+            if (selection.tagStatus === "tagged") expect(Boolean(selection.tagPrefixList) !== Boolean(selection.tagPatternList)).toBe(true);
+            if (selection.tagStatus === "untagged") expect(selection.tagPrefixList ?? selection.tagPatternList).toBeUndefined();
+        }
+        expect(rules.filter((r) => r.selection.tagStatus === "untagged")).toHaveLength(1);
+        expect(rules.some((r) => r.selection.tagStatus === "any")).toBe(false);
+    });
+});
+
+describe("registry tags", () => {
+    it("names one deployed pointer per stack and image, within ECR's tag rules", () => {
+        expect(deployedTag("edge", "modelship-edge-image")).toBe("deployed-edge-modelship-edge-image");
+        expect(deployedTag("org/proj:prod", "x")).toBe("deployed-org-proj-prod-x");
+        const long = deployedTag("s".repeat(100), "n".repeat(100));
+        expect(long).toMatch(/^deployed-[A-Za-z0-9_.-]{1,119}$/);
+        expect(long.length).toBeLessThanOrEqual(128);
+        expect(long).not.toBe(deployedTag("s".repeat(100), `${"n".repeat(99)}m`));
+        expect(cacheTag("cpu")).toBe("cache-cpu");
+        expect(cacheTag(undefined)).toBe("cache-default");
+    });
 });
 
 describe("ImageRegistry pull role", () => {
-    const anchor = "arn:aws:rolesanywhere:eu-central-1:123456789012:trust-anchor/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
+    const anchor = "arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/0f1e2d3c-aaaa-bbbb-cccc-123456789abc";
     let registry: ImageRegistry;
     beforeAll(async () => {
         registry = new ImageRegistry("devices", {
             replicationRegions: ["eu-central-1"],
-            pullRole: { trustAnchorArns: [anchor], trustedPrincipals: ["arn:aws:iam::123456789012:role/onprem-nodes"] },
+            pullRole: {
+                trustAnchorArns: [anchor],
+                allowedSubjects: { cn: ["jetson-*", "gw-02"], ou: ["edge-devices"] },
+                trustedPrincipals: ["arn:aws:iam::123456789012:role/onprem-nodes", pulumi.output("arn:aws:iam::123456789012:role/deployer")],
+                sessionSeconds: 1800,
+            },
         });
         await recorder.settle();
     });
 
-    it("trusts exactly the Roles Anywhere anchor and the listed principals", () => {
+    it("trusts the Roles Anywhere anchor only for the allowed certificate subjects, and the listed principals", () => {
         const trust = JSON.parse(recorder.one("aws:iam/role:Role", "devices-pull-role").inputs.assumeRolePolicy);
         expect(trust.Statement).toEqual([
             {
                 Sid: "RolesAnywhere",
                 Effect: "Allow",
                 Principal: { Service: "rolesanywhere.amazonaws.com" },
+                // Roles Anywhere needs all three: it tags the session with the certificate's fields and sets the source identity to its CN.
                 Action: ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
-                Condition: { ArnEquals: { "aws:SourceArn": [anchor] } },
+                Condition: {
+                    ArnEquals: { "aws:SourceArn": [anchor] },
+                    StringLike: { "aws:PrincipalTag/x509Subject/CN": ["jetson-*", "gw-02"], "aws:PrincipalTag/x509Subject/OU": ["edge-devices"] },
+                },
             },
-            { Sid: "Principals", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::123456789012:role/onprem-nodes"] }, Action: "sts:AssumeRole" },
+            {
+                Sid: "Principals",
+                Effect: "Allow",
+                Principal: { AWS: ["arn:aws:iam::123456789012:role/onprem-nodes", "arn:aws:iam::123456789012:role/deployer"] },
+                Action: "sts:AssumeRole",
+            },
         ]);
+    });
+
+    it("creates the Roles Anywhere profile devices need to assume the role", async () => {
+        const profile = recorder.one("aws:rolesanywhere/profile:Profile", "devices-pull-profile");
+        const role = recorder.one("aws:iam/role:Role", "devices-pull-role");
+        expect(profile.inputs).toMatchObject({ roleArns: [role.state.arn], durationSeconds: 1800, enabled: true });
+        expect(profile.parentUrn).toBe(recorder.one("modelship:index:ImageRegistry", "devices").urn);
+        expect(await valueOf(registry.rolesAnywhereProfileArn)).toBe(profile.state.arn);
     });
 
     it("may pull this repository and its replicas only, and log in", async () => {
@@ -187,8 +262,37 @@ describe("ImageRegistry pull role", () => {
         expect(await valueOf(registry.pullRoleArn)).toMatch(/^arn:aws:iam::123456789012:role\//);
     });
 
-    it("refuses a role that trusts nobody or a malformed anchor", () => {
-        expect(() => validateImageRegistryArgs("reg", { pullRole: {} })).toThrow(/pullRole trusts nobody/);
-        expect(() => validateImageRegistryArgs("reg", { pullRole: { trustAnchorArns: ["anchor"] } })).toThrow(/pullRole.trustAnchorArns\[0\] "anchor" is not an IAM Roles Anywhere trust anchor ARN/);
+    it("resolves the role ARN only once its pull policy is attached", async () => {
+        const probe = new ImageRegistry("probe", { buildCache: false, pullRole: { trustedPrincipals: ["123456789012"] } });
+        new aws.iam.Role("probe-consumer", { assumeRolePolicy: probe.pullRoleArn.apply((a) => a ?? "") });
+        await recorder.settle();
+        const consumer = recorder.one("aws:iam/role:Role", "probe-consumer");
+        expect(recorder.dependsOn(consumer, recorder.one("aws:iam/rolePolicy:RolePolicy", "probe-pull-role-policy"))).toBe(true);
+        expect(recorder.ofType("aws:rolesanywhere/profile:Profile").map((p) => p.name)).not.toContain("probe-pull-profile");
+    });
+
+    it("refuses a profile outside the anchors' region, and anchors in two regions", () => {
+        expect(() => checkProfileRegion("devices", "us-west-2", "us-west-2")).not.toThrow();
+        expect(() => checkProfileRegion("devices", "eu-central-1", "us-west-2")).toThrow(
+            'ImageRegistry "devices": pullRole.trustAnchorArns are in eu-central-1 but the Roles Anywhere profile would be created in us-west-2: create the trust anchor in us-west-2, or deploy with aws:region eu-central-1',
+        );
+        const other = anchor.replace(":us-west-2:", ":eu-central-1:");
+        expect(() => validateImageRegistryArgs("reg", { pullRole: { trustAnchorArns: [anchor, other], allowedSubjects: { cn: ["a"] } } })).toThrow(
+            /pullRole.trustAnchorArns span regions us-west-2, eu-central-1/,
+        );
+    });
+
+    it.each([
+        [{}, /pullRole trusts nobody/],
+        [{ trustAnchorArns: ["anchor"], allowedSubjects: { cn: ["a"] } }, /pullRole.trustAnchorArns\[0\] "anchor" is not an IAM Roles Anywhere trust anchor ARN/],
+        [{ trustAnchorArns: [anchor] }, /pullRole.allowedSubjects is required with trustAnchorArns: a trust anchor alone lets every certificate/],
+        [{ trustAnchorArns: [anchor], allowedSubjects: { cn: [] } }, /pullRole.allowedSubjects is required with trustAnchorArns/],
+        [{ trustAnchorArns: [anchor], allowedSubjects: { cn: ["*"] } }, /pullRole.allowedSubjects.cn\[0\] "\*" matches every certificate/],
+        [{ trustAnchorArns: [anchor], allowedSubjects: { ou: ['a"b'] } }, /pullRole.allowedSubjects.ou\[0\] "a"b" is not a certificate subject value/],
+        [{ trustedPrincipals: ["123456789012"], allowedSubjects: { cn: ["a"] } }, /pullRole.allowedSubjects only applies to trustAnchorArns/],
+        [{ trustedPrincipals: ["someone"] }, /pullRole.trustedPrincipals\[0\] "someone" is not an IAM principal/],
+        [{ trustedPrincipals: ["123456789012"], sessionSeconds: 43200 }, /pullRole.sessionSeconds must be a whole number of seconds from 900 to 3600/],
+    ])("refuses pullRole %o", (pullRole, message) => {
+        expect(() => validateImageRegistryArgs("reg", { pullRole })).toThrow(message);
     });
 });

@@ -35,13 +35,14 @@ describe("InferenceImage on an ImageRegistry", () => {
         await recorder.settle();
     });
 
-    it("builds with docker-build and pushes a content-hash tag", async () => {
+    it("builds with docker-build and pushes a content-hash tag, plus the stack's deployed pointer the lifecycle keeps", async () => {
         const img = recorder.one(IMAGE, "server-image");
         const tag = await valueOf(image.tag);
         expect(tag).toBe(imageTag("cpu", hashOf(ctx, { target: "cpu", buildArgs: { SOURCE_DATE_EPOCH: "0" } })));
         expect(tag).toMatch(/^cpu-[0-9a-f]{16}$/);
         expect(img.inputs.push).toBe(true);
-        expect(img.inputs.tags).toEqual([`123456789012.dkr.ecr.us-west-2.amazonaws.com/models:${tag}`]);
+        // The content tag first (it names the build); the second tag marks the digest this stack deploys.
+        expect(img.inputs.tags).toEqual([`123456789012.dkr.ecr.us-west-2.amazonaws.com/models:${tag}`, "123456789012.dkr.ecr.us-west-2.amazonaws.com/models:deployed-test-server"]);
         expect(img.inputs.target).toBe("cpu");
         // Relative to the working directory, so the state is the same on every machine that checks the project out.
         expect(img.inputs.context).toEqual({ location: path.relative(process.cwd(), ctx) });
@@ -69,7 +70,7 @@ describe("InferenceImage on an ImageRegistry", () => {
 
     it("caches to the registry's cache repository with image-manifest and OCI media types (required by ECR)", () => {
         const img = recorder.one(IMAGE, "server-image");
-        const ref = "123456789012.dkr.ecr.us-west-2.amazonaws.com/buildcache/models:cpu";
+        const ref = "123456789012.dkr.ecr.us-west-2.amazonaws.com/buildcache/models:cache-cpu";
         expect(img.inputs.cacheFrom).toEqual([{ registry: { ref } }]);
         expect(img.inputs.cacheTo).toEqual([{ registry: { ref, mode: "max", imageManifest: true, ociMediaTypes: true } }]);
     });
@@ -105,7 +106,9 @@ describe("InferenceImage on another registry", () => {
         const img = recorder.one(IMAGE, "edge-image");
         expect(img.inputs.platforms).toEqual(["linux/amd64", "linux/arm64"]);
         expect(img.inputs.buildArgs).toEqual({ SOURCE_DATE_EPOCH: "0", MODEL: "demo" });
-        expect(img.inputs.cacheFrom).toEqual([{ registry: { ref: "ghcr.io/acme/model-cache:default" } }]);
+        expect(img.inputs.cacheFrom).toEqual([{ registry: { ref: "ghcr.io/acme/model-cache:cache-default" } }]);
+        // Another registry's lifecycle is not ours: no deployed pointer is pushed there.
+        expect(img.inputs.tags).toHaveLength(1);
     });
 
     it("logs in with the given credentials and keeps the password and build secrets secret", async () => {

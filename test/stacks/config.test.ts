@@ -1,5 +1,17 @@
 import * as path from "path";
-import { ConfigError, imageBuildArgs, parseTarget, parseTargetConfig, projectPath, pulumiConfigGetter } from "../../stacks/config";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    ConfigError,
+    configKeyIsSecret,
+    deviceTlsKeys,
+    imageBuildArgs,
+    parseTarget,
+    parseTargetConfig,
+    projectPath,
+    pulumiConfigGetter,
+    readSecrets,
+    requireSecretConfig,
+} from "../../stacks/config";
 
 const cloudBase = {
     cluster: { version: "1.33", gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] },
@@ -63,5 +75,65 @@ describe("paths from the stack config", () => {
         } finally {
             process.chdir(cwd);
         }
+    });
+});
+
+describe("secret config keys", () => {
+    /** Installs a stack config the way the language host does: values, and the keys that were set with --secret. */
+    const stackConfig = (values: Record<string, string>, secretKeys: string[]) => {
+        pulumi.runtime.setAllConfig(values, secretKeys);
+        return new pulumi.Config("modelship");
+    };
+    afterEach(() => pulumi.runtime.setAllConfig({}, []));
+
+    it("reads a key set with --secret as a secret", async () => {
+        const config = stackConfig({ "modelship:apiToken": "t0ken" }, ["modelship:apiToken"]);
+        expect(configKeyIsSecret("modelship:apiToken")).toBe(true);
+        const value = readSecrets(config, ["apiToken"]).apiToken;
+        expect(await (value as unknown as { isSecret: Promise<boolean> }).isSecret).toBe(true);
+    });
+
+    it("refuses a secret key stored in plaintext, naming the key and the command", () => {
+        const config = stackConfig({ "modelship:apiToken": "t0ken" }, []);
+        expect(() => readSecrets(config, ["apiToken"])).toThrow(
+            "modelship:apiToken: is a secret but is stored in plaintext in the stack's config file: run pulumi config set --secret modelship:apiToken <value>",
+        );
+        expect(() => readSecrets(config, ["apiToken"])).toThrow(ConfigError);
+    });
+
+    it("refuses plaintext for the hybrid kubeconfig and the devices' TLS material too", () => {
+        const config = stackConfig({ "modelship:onPremKubeconfig": "apiVersion: v1", "modelship:gwKey": "-----BEGIN PRIVATE KEY-----" }, []);
+        expect(() => requireSecretConfig(config, "onPremKubeconfig", "is required for the hybrid target")).toThrow(/^modelship:onPremKubeconfig: is a secret but is stored in plaintext/);
+        expect(() => readSecrets(config, ["gwKey"], "holds a device's TLS material")).toThrow(/^modelship:gwKey: is a secret but is stored in plaintext.*pulumi config set --secret modelship:gwKey/);
+    });
+
+    it("names the command for a missing secret", () => {
+        const config = stackConfig({}, []);
+        expect(() => readSecrets(config, ["apiToken"])).toThrow("modelship:apiToken: is listed in modelship:secrets but not set: pulumi config set --secret modelship:apiToken <value>");
+    });
+
+    it("lists the TLS secret keys the edge devices read, once each", () => {
+        const c = parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"], devices: [
+            { name: "a", host: "tcp://a:2376", tls: { caCert: "ca", clientCert: "aCert", clientKey: "aKey" } },
+            { name: "b", host: "tcp://b:2376", tls: { caCert: "ca", clientCert: "bCert", clientKey: "bKey" } },
+            { name: "c", host: "ssh://deploy@c" },
+        ] }));
+        expect(deviceTlsKeys(c)).toEqual(["ca", "aCert", "aKey", "bCert", "bKey"]);
+    });
+});
+
+describe("edge config", () => {
+    const anchor = "arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
+    it("requires certificate subjects with a trust anchor", () => {
+        expect(() => parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", rolesAnywhereTrustAnchorArn: anchor }))).toThrow(/^modelship:deviceSubjects: is required with rolesAnywhereTrustAnchorArn/);
+        expect(parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", rolesAnywhereTrustAnchorArn: anchor, deviceSubjects: { ou: ["edge"] } })).deviceSubjects).toEqual({ ou: ["edge"] });
+        expect(() => parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"], deviceSubjects: { cn: ["x"] } }))).toThrow(
+            /^modelship:deviceSubjects: only applies with rolesAnywhereTrustAnchorArn/,
+        );
+    });
+
+    it("refuses a tcp:// device without TLS key names", () => {
+        const devices = [{ name: "gw", host: "tcp://gw:2375" }];
+        expect(() => parseTargetConfig("edge", getter({ deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"], devices }))).toThrow(/^modelship:devices\[0\]\.tls: a tcp:\/\/ host needs tls/);
     });
 });

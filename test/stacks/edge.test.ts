@@ -1,10 +1,23 @@
+import * as pulumi from "@pulumi/pulumi";
 import { installMockRuntime, valueOf } from "../support/mocks";
 
-const recorder = installMockRuntime();
+// The deployer runs as an assumed-role session (CI), whose ARN is not a valid principal: its role must be trusted.
+const recorder = installMockRuntime({
+    calls: {
+        "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+            accountId: "123456789012",
+            arn: "arn:aws:sts::123456789012:assumed-role/ci-deploy/gh-run-42",
+            userId: "AROAMOCK:gh-run-42",
+            id: "123456789012",
+        }),
+    },
+});
 import { parseTargetConfig } from "../../stacks/config";
-import { edgeTarget, type EdgeTargetOutputs } from "../../stacks/edge";
+import { DEVICE_LOGIN_SESSION, edgeTarget, type EdgeTargetOutputs } from "../../stacks/edge";
 
-const ANCHOR = "arn:aws:rolesanywhere:eu-central-1:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
+const ANCHOR = "arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
+const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
 describe("edge target", () => {
     let out: EdgeTargetOutputs;
@@ -15,13 +28,18 @@ describe("edge target", () => {
                 image: { context: "inference-image", target: "cpu" },
                 deviceRegion: "eu-central-1",
                 rolesAnywhereTrustAnchorArn: ANCHOR,
+                deviceSubjects: { cn: ["jetson-*"] },
+                secrets: ["API_TOKEN"],
                 devices: [
                     { name: "jetson-01", host: "ssh://deploy@jetson-01.example.com", platform: "linux/arm64", gpus: true },
-                    { name: "gw-02", host: "ssh://deploy@gw-02.example.com", gpus: false, hostPort: 6000 },
+                    { name: "gw-02", host: "tcp://gw-02.example.com:2376", tls: { caCert: "gwCa", clientCert: "gwCert", clientKey: "gwKey" }, gpus: false, hostPort: 6000, memoryMb: 1024 },
                 ],
             })[k],
         );
-        out = edgeTarget(config);
+        out = edgeTarget({
+            ...config,
+            secretValues: { API_TOKEN: pulumi.secret("t0ken"), gwCa: pulumi.secret(PEM_CERT), gwCert: pulumi.secret(PEM_CERT), gwKey: pulumi.secret(PEM_KEY) },
+        });
         await recorder.settle();
     });
 
@@ -30,9 +48,39 @@ describe("edge target", () => {
         expect(rc.rules[0].destinations.map((d: { region: string }) => d.region)).toEqual(["eu-central-1"]);
     });
 
-    it("creates a pull-only role the devices assume through Roles Anywhere", () => {
+    it("creates a pull-only role devices assume through Roles Anywhere, only with an allowed certificate subject", () => {
         const trust = JSON.parse(recorder.one("aws:iam/role:Role", "edge-pull-role").inputs.assumeRolePolicy);
-        expect(trust.Statement[0].Condition.ArnEquals["aws:SourceArn"]).toEqual([ANCHOR]);
+        expect(trust.Statement[0].Condition).toEqual({
+            ArnEquals: { "aws:SourceArn": [ANCHOR] },
+            StringLike: { "aws:PrincipalTag/x509Subject/CN": ["jetson-*"] },
+        });
+    });
+
+    it("creates the Roles Anywhere profile for the pull role and outputs its ARN", async () => {
+        const profile = recorder.one("aws:rolesanywhere/profile:Profile", "edge-pull-profile");
+        expect(profile.inputs.roleArns).toEqual([recorder.one("aws:iam/role:Role", "edge-pull-role").state.arn]);
+        expect(await valueOf(out.rolesAnywhereProfileArn)).toBe(profile.state.arn);
+    });
+
+    it("trusts the deployer's role (not its session ARN) so it can log devices in with pull-only rights", async () => {
+        expect(await valueOf(out.deployerPrincipal)).toBe("arn:aws:iam::123456789012:role/ci-deploy");
+        const trust = JSON.parse(recorder.one("aws:iam/role:Role", "edge-pull-role").inputs.assumeRolePolicy);
+        expect(trust.Statement[1]).toEqual({ Sid: "Principals", Effect: "Allow", Principal: { AWS: ["arn:aws:iam::123456789012:role/ci-deploy"] }, Action: "sts:AssumeRole" });
+    });
+
+    it("fetches the devices' ECR token through the pull role, in the devices' region, never with the deployer's own rights", async () => {
+        const login = recorder.one("pulumi:providers:aws", "edge-device-login");
+        const assumed = JSON.parse(login.inputs.assumeRoles)[0];
+        expect(assumed.roleArn).toBe(await valueOf(out.pullRoleArn));
+        expect(assumed.duration).toBe(DEVICE_LOGIN_SESSION);
+        expect(login.inputs.region).toBe("eu-central-1");
+        // The role is usable only once its pull policy is attached.
+        expect(recorder.dependsOn(login, recorder.one("aws:iam/rolePolicy:RolePolicy", "edge-pull-role-policy"))).toBe(true);
+        const tokens = recorder.invocations.filter((i) => i.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken");
+        const deviceToken = tokens.filter((t) => t.provider?.includes("edge-device-login"));
+        expect(deviceToken).toHaveLength(1);
+        // The only other token is the image push's, made with the deployer's credentials and given to no device.
+        expect(tokens.filter((t) => !t.provider?.includes("edge-device-login"))).toHaveLength(1);
     });
 
     it("builds the image for amd64 and arm64", () => {
@@ -48,19 +96,22 @@ describe("edge target", () => {
         expect(pulls.find((p) => p.name === "edge-jetson-01-image")?.inputs.platform).toBe("linux/arm64");
     });
 
-    it("talks to each device's own Docker engine over SSH, logged in to the replica registry", () => {
+    it("talks to each device's own Docker engine (SSH, or TCP with mutual TLS), logged in to the replica registry", () => {
         const providers = recorder.ofType("pulumi:providers:docker");
-        expect(providers.map((p) => p.inputs.host).sort()).toEqual(["ssh://deploy@gw-02.example.com", "ssh://deploy@jetson-01.example.com"]);
+        expect(providers.map((p) => p.inputs.host).sort()).toEqual(["ssh://deploy@jetson-01.example.com", "tcp://gw-02.example.com:2376"]);
         const jetson = recorder.one("pulumi:providers:docker", "edge-jetson-01-docker");
         // Provider config reaches the engine JSON-encoded; the ECR password makes the whole entry secret.
         const auth = JSON.parse(jetson.inputs.registryAuth);
         expect(auth).toEqual([{ address: "123456789012.dkr.ecr.eu-central-1.amazonaws.com", username: "AWS", password: "mock-ecr-password" }]);
         expect(jetson.secretPaths).toContain("registryAuth");
+        const gw = recorder.one("pulumi:providers:docker", "edge-gw-02-docker");
+        expect(gw.inputs).toMatchObject({ caMaterial: PEM_CERT, certMaterial: PEM_CERT, keyMaterial: PEM_KEY });
+        expect(gw.secretPaths).toEqual(expect.arrayContaining(["caMaterial", "certMaterial", "keyMaterial"]));
         const container = recorder.one("docker:index/container:Container", "edge-jetson-01-container");
         expect(container.provider).toContain("edge-jetson-01-docker");
     });
 
-    it("runs the article's docker run as code: GPUs, published port, non-root, read-only, health check, restart", () => {
+    it("runs the article's docker run as code: GPUs, published port, non-root, read-only, memory limit, health check, restart", () => {
         const c = recorder.one("docker:index/container:Container", "edge-jetson-01-container").inputs;
         expect(c.gpus).toBe("all");
         expect(c.ports).toEqual([{ internal: 8080, external: 5000, protocol: "tcp" }]);
@@ -68,14 +119,24 @@ describe("edge target", () => {
         expect(c.readOnly).toBe(true);
         expect(c.capabilities).toEqual({ drops: ["ALL"] });
         expect(c.restart).toBe("unless-stopped");
+        expect(c.memory).toBe(2048);
         expect(c.healthcheck.tests.join(" ")).toContain("/v2/health/ready");
-        expect(c.envs).toEqual(expect.arrayContaining(["MODEL_NAME=demo", "PORT=8080"]));
-        const gw = recorder.one("docker:index/container:Container", "edge-gw-02-container").inputs;
-        expect(gw.gpus).toBeUndefined();
-        expect(gw.ports[0].external).toBe(6000);
+        expect(c.envs).toEqual(expect.arrayContaining(["MODEL_NAME=demo", "PORT=8080", "API_TOKEN=t0ken"]));
+        const gw = recorder.one("docker:index/container:Container", "edge-gw-02-container");
+        expect(gw.inputs.gpus).toBeUndefined();
+        expect(gw.inputs.ports[0].external).toBe(6000);
+        expect(gw.inputs.memory).toBe(1024);
+        expect(gw.secretPaths).toContain("envs");
     });
 
     it("exposes each device's endpoint", async () => {
         expect(await valueOf(out.devices[0].endpoint)).toBe("http://jetson-01.example.com:5000");
+    });
+
+    it("refuses to run without a secret value it was asked to read", () => {
+        const config = parseTargetConfig("edge", (k) => ({ name: "edge2", deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"], secrets: ["MISSING"] })[k]);
+        const before = recorder.resources.length;
+        expect(() => edgeTarget(config)).toThrow("secret config key modelship:MISSING was not read");
+        expect(recorder.resources).toHaveLength(before);
     });
 });
