@@ -38,6 +38,7 @@ import { policyDocument, policyJson } from "./internal/iam";
 import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+import { MAX_ALLOWED_ADDRESSES, coveredAddresses, parseCanonicalCidr, type Ipv4Cidr } from "./internal/cidr";
 import { pinnedRelease } from "./internal/helm";
 
 export type { GpuScheduling } from "./internal/gpu-constants";
@@ -105,7 +106,8 @@ export interface GpuClusterArgs {
     natGateways?: "OnePerAz" | "Single";
     /**
      * CIDR blocks allowed to reach the public API endpoint. Empty: the endpoint is private only, and `pulumi up` must
-     * run from inside the VPC (or a peered network). `0.0.0.0/0` is refused. Default [] (private only).
+     * run from inside the VPC (or a peered network). Each CIDR must be canonical (`203.0.113.0/24`: no host bits, no
+     * leading zeros) and together they may cover at most a /8 worth of addresses (16,777,216). Default [] (private only).
      */
     publicAccessCidrs?: string[];
     /** IAM role or user ARNs granted cluster admin through access entries. Default none (only the creator). */
@@ -205,6 +207,26 @@ function validateGpuGroup(c: ArgChecker, g: GpuNodeGroupArgs, i: number): void {
     }
 }
 
+/**
+ * The public API endpoint's allow-list: every CIDR canonical, and all of them together (overlaps merged) covering at
+ * most a /8 worth of addresses, so neither `0.0.0.0/0` nor its halves (`0.0.0.0/1` + `128.0.0.0/1`) get through.
+ */
+function validatePublicAccessCidrs(c: ArgChecker, cidrs: string[]): void {
+    const parsed: Ipv4Cidr[] = [];
+    for (const [i, cidr] of cidrs.entries()) {
+        const p = typeof cidr === "string" ? parseCanonicalCidr(cidr) : ({ ok: false, reason: "is not a string" } as const);
+        if (p.ok) parsed.push(p.cidr);
+        else c.check(false, `publicAccessCidrs[${i}]`, `"${cidr}" ${p.reason}`);
+    }
+    const covered = coveredAddresses(parsed);
+    c.check(
+        covered <= MAX_ALLOWED_ADDRESSES,
+        "publicAccessCidrs",
+        `together cover ${covered.toLocaleString("en-US")} addresses (overlaps merged), more than a /8 worth (${MAX_ALLOWED_ADDRESSES.toLocaleString("en-US")}): ` +
+            `that opens the API endpoint to a large share of the internet; list your office, VPN or CI egress ranges, or [] for a private endpoint`,
+    );
+}
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void {
     const c = new ArgChecker("GpuCluster", name);
@@ -253,10 +275,7 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
     if (args.natGateways !== undefined)
         c.check(args.natGateways === "OnePerAz" || args.natGateways === "Single", "natGateways", `"${args.natGateways}" must be "OnePerAz" or "Single"`);
 
-    for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
-        c.check(isCidr(cidr), `publicAccessCidrs[${i}]`, `"${cidr}" is not an IPv4 CIDR such as "203.0.113.0/24"`);
-        c.check(!cidr.endsWith("/0"), `publicAccessCidrs[${i}]`, `"${cidr}" opens the API endpoint to the whole internet: list your office or CI egress ranges, or [] for private only`);
-    }
+    validatePublicAccessCidrs(c, args.publicAccessCidrs ?? []);
     for (const [i, arn] of (args.admins ?? []).entries()) {
         c.check(ADMIN_ARN.test(arn), `admins[${i}]`, `"${arn}" is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)`);
     }

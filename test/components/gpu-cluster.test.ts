@@ -402,7 +402,8 @@ describe("GpuCluster fails at construction on invalid args", () => {
             { gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 1 }, { name: "l4", instanceTypes: ["g6.2xlarge"], maxSize: 1 }] },
             /gpuNodeGroups\[1\]\.name "l4" is also the name of gpuNodeGroups\[0\]/,
         ],
-        ["a world-open API endpoint", { ...base, publicAccessCidrs: ["0.0.0.0/0"] }, /publicAccessCidrs\[0\] "0\.0\.0\.0\/0" opens the API endpoint/],
+        ["a world-open API endpoint", { ...base, publicAccessCidrs: ["0.0.0.0/0"] }, /publicAccessCidrs together cover 4,294,967,296 addresses/],
+        ["the internet in two halves", { ...base, publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, /publicAccessCidrs together cover 4,294,967,296 addresses/],
         ["subnets without a VPC", { ...base, privateSubnetIds: ["subnet-a", "subnet-b"] }, /vpcId is required with privateSubnetIds/],
     ])("rejects %s", (_what, args, message) => {
         expect(build(args)).toThrow(message);
