@@ -4,7 +4,25 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAutoscalerCapacity, type CapacityContext, type GpuCapacityStrategy, type GpuNodeGroupShape } from "./internal/capacity";
-import { CLUSTER_ADMIN_POLICY_ARN, IMDSV2_METADATA_OPTIONS, NODE_ROLE_POLICY_ARNS, nodeBlockDevices, systemAmiType } from "./internal/eks-nodes";
+import {
+    CLUSTER_ADMIN_POLICY_ARN,
+    IMDSV2_METADATA_OPTIONS,
+    NODE_ROLE_POLICY_ARNS,
+    VPC_CNI_NAMESPACE,
+    VPC_CNI_POLICY_ARN,
+    VPC_CNI_SERVICE_ACCOUNT,
+    nodeBlockDevices,
+    nodeImagePullPolicy,
+    systemAmiType,
+} from "./internal/eks-nodes";
+import {
+    CLOUDWATCH_RETENTION_DAYS,
+    CONTROL_PLANE_LOG_TYPES,
+    EKS_CLUSTER_NAME,
+    EKS_CLUSTER_NAME_MAX,
+    controlPlaneLogGroupName,
+    defaultClusterName,
+} from "./internal/eks-control-plane";
 import { GPU_CLUSTER_CHARTS, devicePluginValues, metricsServerValues } from "./internal/gpu-addons";
 import {
     GPU_ACCELERATOR_LABEL,
@@ -34,8 +52,8 @@ import {
     gpuInstanceInfo,
     isGpuAmiType,
 } from "./internal/gpu-instances";
-import { policyDocument, policyJson } from "./internal/iam";
-import { keyArnOrCreate } from "./internal/kms";
+import { irsaTrustPolicy, policyDocument, policyJson } from "./internal/iam";
+import { cloudWatchLogsKeyPolicy, keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
 import { MAX_ALLOWED_ADDRESSES, coveredAddresses, parseCanonicalCidr, type Ipv4Cidr } from "./internal/cidr";
@@ -114,6 +132,24 @@ export interface GpuClusterArgs {
     admins?: string[];
     /** KMS key ARN for envelope encryption of Kubernetes secrets. Default: a key created for the cluster, rotation on. */
     kmsKeyArn?: pulumi.Input<string>;
+    /**
+     * The EKS cluster's physical name (1-100 letters, digits, `-`, `_`). Default `<name>-<stack>-<6 hex>` (hash of
+     * project and stack). Fixed before creation: the control-plane log group is named after it.
+     */
+    clusterName?: string;
+    /** Days CloudWatch keeps the control-plane logs: one of CloudWatch's values (1, 3, 5, 7, 14, 30, 60, 90, ... 3653; 0 = forever). Default 90. */
+    logRetentionDays?: number;
+    /**
+     * KMS key ARN encrypting the control-plane log group. Its key policy must let `logs.<region>.amazonaws.com` use it
+     * for that log group. Default: a key created for it, rotation on, with exactly that policy.
+     */
+    logsKmsKeyArn?: pulumi.Input<string>;
+    /**
+     * ECR repositories of your account the nodes pull images from (e.g. an `ImageRegistry`'s `repositoryArn`); no other
+     * repository of the account is readable by the nodes. Repositories other accounts share (the AWS-owned EKS add-on
+     * registries among them) stay pullable. Default none.
+     */
+    imageRepositoryArns?: pulumi.Input<string>[];
     /** How long a GPU node must sit idle before the autoscaler removes it, as `<n>s`, `<n>m` or `<n>h`. Default "10m". */
     scaleDownDelay?: string;
     /** Tags merged onto the defaults, which name the component. */
@@ -128,7 +164,8 @@ export const GPU_CLUSTER_DEFAULTS = {
     natGateways: "OnePerAz",
     publicAccessCidrs: [] as string[],
     scaleDownDelay: "10m",
-    enabledClusterLogTypes: ["api", "audit", "authenticator"],
+    enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+    logRetentionDays: 90,
     gpuNodeGroup: { minSize: 0, capacityType: "ON_DEMAND", diskSizeGb: 100 },
     systemNodeGroup: { instanceTypes: ["m6i.large"], minSize: 2, maxSize: 3, diskSizeGb: 50 },
 } as const;
@@ -139,6 +176,7 @@ const KUBERNETES_VERSION = /^1\.\d{2}$/;
 const ADMIN_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/.+$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const ECR_REPOSITORY_ARN = /^arn:aws(-[a-z]+)*:ecr:[a-z]{2}(-[a-z]+)+-\d:\d{12}:repository\/[a-z0-9][a-z0-9._/-]*$/;
 
 /** A GPU group with every default applied and the facts derived from its instance types. */
 export interface ResolvedGpuNodeGroup {
@@ -281,6 +319,26 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
     }
     if (args.scaleDownDelay !== undefined)
         c.check(SCALE_DOWN_DELAY.test(args.scaleDownDelay), "scaleDownDelay", `"${args.scaleDownDelay}" must be a non-zero duration such as "10m", "90s" or "1h"`);
+    if (args.clusterName !== undefined)
+        c.check(
+            typeof args.clusterName === "string" && EKS_CLUSTER_NAME.test(args.clusterName),
+            "clusterName",
+            `"${args.clusterName}" must be 1-${EKS_CLUSTER_NAME_MAX} letters, digits, "-" or "_", starting with a letter or digit (EKS's rule)`,
+        );
+    if (args.logRetentionDays !== undefined)
+        c.check(
+            (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays),
+            "logRetentionDays",
+            `${args.logRetentionDays} is not a retention CloudWatch accepts: use one of ${CLOUDWATCH_RETENTION_DAYS.filter((n) => n > 0).join(", ")} (or 0 to keep logs forever)`,
+        );
+    for (const [i, arn] of (args.imageRepositoryArns ?? []).entries()) {
+        if (typeof arn !== "string") continue;
+        c.check(
+            ECR_REPOSITORY_ARN.test(arn),
+            `imageRepositoryArns[${i}]`,
+            `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`,
+        );
+    }
     c.done();
 }
 
@@ -343,6 +401,12 @@ export class GpuCluster extends pulumi.ComponentResource {
     readonly secretsKmsKeyArn: pulumi.Output<string>;
     /** The capacity strategy in use (`cluster-autoscaler`). */
     readonly capacityStrategy: string;
+    /** The CloudWatch log group receiving the control-plane logs (`/aws/eks/<cluster>/cluster`). */
+    readonly controlPlaneLogGroupName: pulumi.Output<string>;
+    /** ARN of the KMS key encrypting the control-plane logs. */
+    readonly logsKmsKeyArn: pulumi.Output<string>;
+    /** ARN of the IAM role the worker nodes run with (join the cluster, pull the listed images). */
+    readonly nodeRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateGpuClusterArgs(name, args);
@@ -395,6 +459,28 @@ export class GpuCluster extends pulumi.ComponentResource {
             parent: this,
         });
 
+        // ---- control-plane logs: EKS writes to a fixed log group; created first, it is ours (retention, KMS) and not EKS's.
+        const eksClusterName = args.clusterName ?? defaultClusterName(name, pulumi.getProject(), pulumi.getStack());
+        const logGroupName = controlPlaneLogGroupName(eksClusterName);
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const logGroupArn = pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}`;
+        const logsKmsKeyArn = keyArnOrCreate({
+            given: args.logsKmsKeyArn,
+            name,
+            suffix: "logs-key",
+            description: `Encryption of the control-plane logs of EKS cluster ${eksClusterName}`,
+            tags,
+            parent: this,
+            policy: policyJson(cloudWatchLogsKeyPolicy({ partition, accountId, region, logGroupArn })),
+        });
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-control-plane-logs`,
+            { name: logGroupName, retentionInDays: args.logRetentionDays ?? d.logRetentionDays, kmsKeyId: logsKmsKeyArn, tags },
+            { parent: this },
+        );
+
         // ---- control plane
         const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};
         for (const [i, principalArn] of (args.admins ?? []).entries()) {
@@ -407,6 +493,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         const cluster = new eks.Cluster(
             `${name}-eks`,
             {
+                name: eksClusterName,
                 version,
                 authenticationMode: eks.AuthenticationMode.Api,
                 accessEntries,
@@ -418,17 +505,49 @@ export class GpuCluster extends pulumi.ComponentResource {
                 ...(publicAccessCidrs.length > 0 ? { publicAccessCidrs: [...publicAccessCidrs] } : {}),
                 skipDefaultNodeGroup: true,
                 nodeAssociatePublicIpAddress: false,
+                // The vpc-cni add-on is created below, once the OIDC provider exists, so aws-node gets its own IAM role.
+                useDefaultVpcCni: true,
                 vpcId,
                 privateSubnetIds,
                 ...(publicSubnetIds !== undefined ? { publicSubnetIds } : {}),
                 tags,
             },
-            { parent: this },
+            { parent: this, dependsOn: [logGroup] },
         );
         const clusterName = cluster.eksCluster.name;
         const clusterArn = cluster.eksCluster.arn;
 
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
+
+        // ---- pod networking: the VPC CNI with NetworkPolicy enforcement on, its AWS permissions on aws-node's own role.
+        const vpcCniRole = new aws.iam.Role(
+            `${name}-vpc-cni`,
+            {
+                description: `VPC CNI (aws-node, IRSA) of EKS cluster ${eksClusterName}`,
+                assumeRolePolicy: irsaTrustPolicy({
+                    oidcProviderArn: cluster.oidcProviderArn,
+                    oidcProviderUrl: cluster.oidcProviderUrl,
+                    namespace: VPC_CNI_NAMESPACE,
+                    serviceAccount: VPC_CNI_SERVICE_ACCOUNT,
+                }),
+                tags,
+            },
+            { parent: this },
+        );
+        const vpcCniPolicy = new aws.iam.RolePolicyAttachment(`${name}-vpc-cni`, { role: vpcCniRole.name, policyArn: VPC_CNI_POLICY_ARN }, { parent: this });
+        const vpcCni = new eks.VpcCniAddon(
+            `${name}-vpc-cni`,
+            {
+                clusterName,
+                clusterVersion: cluster.eksCluster.version,
+                serviceAccountRoleArn: vpcCniRole.arn,
+                enableNetworkPolicy: true,
+                // Takes over the aws-node DaemonSet EKS bootstraps (no node runs it yet: node groups wait for this add-on).
+                resolveConflictsOnCreate: eks.ResolveConflictsOnCreate.Overwrite,
+                resolveConflictsOnUpdate: eks.ResolveConflictsOnUpdate.Overwrite,
+            },
+            { parent: this, dependsOn: [vpcCniPolicy] },
+        );
 
         // ---- node IAM: one role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
         const nodeRole = new aws.iam.Role(
@@ -440,10 +559,19 @@ export class GpuCluster extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const nodePolicies = NODE_ROLE_POLICY_ARNS.map(
+        const nodePolicies: pulumi.Resource[] = NODE_ROLE_POLICY_ARNS.map(
             (policyArn) =>
                 new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
         );
+        nodePolicies.push(
+            new aws.iam.RolePolicy(
+                `${name}-node-image-pull`,
+                { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns: args.imageRepositoryArns ?? [] })) },
+                { parent: this },
+            ),
+        );
+        // Nodes start only once aws-node can run with its own role and the CNI enforces NetworkPolicies.
+        const nodeDependencies = [...nodePolicies, vpcCni];
 
         const launchTemplate = (suffix: string, os: "al2023" | "bottlerocket", diskSizeGb: number) =>
             new aws.ec2.LaunchTemplate(
@@ -482,7 +610,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                 subnetIds: privateSubnetIds,
                 tags,
             },
-            { parent: this, dependsOn: nodePolicies },
+            { parent: this, dependsOn: nodeDependencies },
         );
 
         const ctx: CapacityContext = {
@@ -493,7 +621,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             clusterArn,
             oidcProviderArn: cluster.oidcProviderArn,
             oidcProviderUrl: cluster.oidcProviderUrl,
-            region: aws.getRegionOutput({}, { parent: this }).region,
+            region,
             kubernetesVersion: version,
             tags,
             dependsOn: [systemGroup],
@@ -519,7 +647,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                     ignoreScalingChanges: capacity.ownsNodeGroupSize,
                     tags,
                 },
-                { parent: this, dependsOn: nodePolicies },
+                { parent: this, dependsOn: nodeDependencies },
             );
             const shape: GpuNodeGroupShape = {
                 name: g.name,
@@ -557,6 +685,9 @@ export class GpuCluster extends pulumi.ComponentResource {
         this.gpuNodeGroupNames = groups.map((g) => g.name);
         this.secretsKmsKeyArn = secretsKmsKeyArn;
         this.capacityStrategy = capacity.kind;
+        this.controlPlaneLogGroupName = logGroup.name;
+        this.logsKmsKeyArn = logsKmsKeyArn;
+        this.nodeRoleArn = nodeRole.arn;
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             clusterName: this.clusterName,
@@ -567,6 +698,9 @@ export class GpuCluster extends pulumi.ComponentResource {
             gpuNodeGroupNames: this.gpuNodeGroupNames,
             secretsKmsKeyArn: this.secretsKmsKeyArn,
             capacityStrategy: this.capacityStrategy,
+            controlPlaneLogGroupName: this.controlPlaneLogGroupName,
+            logsKmsKeyArn: this.logsKmsKeyArn,
+            nodeRoleArn: this.nodeRoleArn,
         });
     }
 }
