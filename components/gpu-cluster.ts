@@ -55,7 +55,7 @@ import {
 import { irsaTrustPolicy, policyDocument, policyJson } from "./internal/iam";
 import { cloudWatchLogsKeyPolicy, keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
-import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+import { ArgChecker, InvalidArgumentError, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
 import { MAX_ALLOWED_ADDRESSES, coveredAddresses, parseCanonicalCidr, type Ipv4Cidr } from "./internal/cidr";
 import { pinnedRelease } from "./internal/helm";
 
@@ -177,6 +177,21 @@ const ADMIN_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/.+$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const ECR_REPOSITORY_ARN = /^arn:aws(-[a-z]+)*:ecr:[a-z]{2}(-[a-z]+)+-\d:\d{12}:repository\/[a-z0-9][a-z0-9._/-]*$/;
+
+function repositoryArnProblem(arn: string): string {
+    return `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`;
+}
+
+/** Returns a resolved `imageRepositoryArns[i]` or throws the construction-time error for it. Pure. */
+export function checkResolvedRepositoryArn(name: string, i: number, value: string): string {
+    if (!ECR_REPOSITORY_ARN.test(value)) throw new InvalidArgumentError("GpuCluster", name, `imageRepositoryArns[${i}]`, repositoryArnProblem(value));
+    return value;
+}
+
+/** `imageRepositoryArns` with Outputs checked when they resolve, with the same rule and message as plain values. */
+function checkedRepositoryArns(name: string, arns: pulumi.Input<string>[]): pulumi.Output<string>[] {
+    return arns.map((arn, i) => pulumi.output(arn).apply((value) => checkResolvedRepositoryArn(name, i, value)));
+}
 
 /** A GPU group with every default applied and the facts derived from its instance types. */
 export interface ResolvedGpuNodeGroup {
@@ -332,12 +347,7 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
             `${args.logRetentionDays} is not a retention CloudWatch accepts: use one of ${CLOUDWATCH_RETENTION_DAYS.filter((n) => n > 0).join(", ")} (or 0 to keep logs forever)`,
         );
     for (const [i, arn] of (args.imageRepositoryArns ?? []).entries()) {
-        if (typeof arn !== "string") continue;
-        c.check(
-            ECR_REPOSITORY_ARN.test(arn),
-            `imageRepositoryArns[${i}]`,
-            `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`,
-        );
+        if (typeof arn === "string") c.check(ECR_REPOSITORY_ARN.test(arn), `imageRepositoryArns[${i}]`, repositoryArnProblem(arn));
     }
     c.done();
 }
@@ -566,7 +576,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         nodePolicies.push(
             new aws.iam.RolePolicy(
                 `${name}-node-image-pull`,
-                { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns: args.imageRepositoryArns ?? [] })) },
+                { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns: checkedRepositoryArns(name, args.imageRepositoryArns ?? []) })) },
                 { parent: this },
             ),
         );

@@ -1,3 +1,4 @@
+import { checkResolvedRepositoryArn } from "../../components/gpu-cluster";
 import { CONTROL_PLANE_LOG_TYPES, EKS_CLUSTER_NAME, controlPlaneLogGroupName, defaultClusterName } from "../../components/internal/eks-control-plane";
 import { NODE_ROLE_POLICY_ARNS, nodeImagePullPolicy } from "../../components/internal/eks-nodes";
 
@@ -52,5 +53,17 @@ describe("node role permissions", () => {
         expect(actions.every((a) => ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"].includes(a))).toBe(true);
         const unconditionalStar = doc.Statement.filter((s) => s.Resource === "*" && s.Condition === undefined).map((s) => s.Action);
         expect(unconditionalStar).toEqual(["ecr:GetAuthorizationToken"]);
+    });
+});
+
+describe("imageRepositoryArns given as Outputs, checked when they resolve", () => {
+    it("passes a repository ARN through", () => {
+        expect(checkResolvedRepositoryArn("ml", 0, "arn:aws:ecr:us-west-2:123456789012:repository/team/app")).toBe("arn:aws:ecr:us-west-2:123456789012:repository/team/app");
+    });
+
+    it("fails with the construction-time message on a wildcard", () => {
+        expect(() => checkResolvedRepositoryArn("ml", 1, "arn:aws:ecr:us-west-2:123456789012:repository/*")).toThrow(
+            /^GpuCluster "ml": imageRepositoryArns\[1\] "arn:aws:ecr:us-west-2:123456789012:repository\/\*" must be one ECR repository's ARN/,
+        );
     });
 });
