@@ -469,27 +469,14 @@ export class GpuCluster extends pulumi.ComponentResource {
             parent: this,
         });
 
-        // ---- control-plane logs: EKS writes to a fixed log group; created first, it is ours (retention, KMS) and not EKS's.
+        // ---- control-plane logs, into a log group created before the cluster (so it is ours: retention, KMS)
         const eksClusterName = args.clusterName ?? defaultClusterName(name, pulumi.getProject(), pulumi.getStack());
-        const logGroupName = controlPlaneLogGroupName(eksClusterName);
-        const region = aws.getRegionOutput({}, { parent: this }).region;
-        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-        const logGroupArn = pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}`;
-        const logsKmsKeyArn = keyArnOrCreate({
-            given: args.logsKmsKeyArn,
-            name,
-            suffix: "logs-key",
-            description: `Encryption of the control-plane logs of EKS cluster ${eksClusterName}`,
-            tags,
-            parent: this,
-            policy: policyJson(cloudWatchLogsKeyPolicy({ partition, accountId, region, logGroupArn })),
-        });
-        const logGroup = new aws.cloudwatch.LogGroup(
-            `${name}-control-plane-logs`,
-            { name: logGroupName, retentionInDays: args.logRetentionDays ?? d.logRetentionDays, kmsKeyId: logsKmsKeyArn, tags },
-            { parent: this },
-        );
+        const where = {
+            region: aws.getRegionOutput({}, { parent: this }).region,
+            accountId: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+            partition: aws.getPartitionOutput({}, { parent: this }).partition,
+        };
+        const { logGroup, logsKmsKeyArn } = this.createControlPlaneLogs(name, args, tags, where, eksClusterName);
 
         // ---- control plane
         const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};
@@ -529,57 +516,11 @@ export class GpuCluster extends pulumi.ComponentResource {
 
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
 
-        // ---- pod networking: the VPC CNI with NetworkPolicy enforcement on, its AWS permissions on aws-node's own role.
-        const vpcCniRole = new aws.iam.Role(
-            `${name}-vpc-cni`,
-            {
-                description: `VPC CNI (aws-node, IRSA) of EKS cluster ${eksClusterName}`,
-                assumeRolePolicy: irsaTrustPolicy({
-                    oidcProviderArn: cluster.oidcProviderArn,
-                    oidcProviderUrl: cluster.oidcProviderUrl,
-                    namespace: VPC_CNI_NAMESPACE,
-                    serviceAccount: VPC_CNI_SERVICE_ACCOUNT,
-                }),
-                tags,
-            },
-            { parent: this },
-        );
-        const vpcCniPolicy = new aws.iam.RolePolicyAttachment(`${name}-vpc-cni`, { role: vpcCniRole.name, policyArn: VPC_CNI_POLICY_ARN }, { parent: this });
-        const vpcCni = new eks.VpcCniAddon(
-            `${name}-vpc-cni`,
-            {
-                clusterName,
-                clusterVersion: cluster.eksCluster.version,
-                serviceAccountRoleArn: vpcCniRole.arn,
-                enableNetworkPolicy: true,
-                // Takes over the aws-node DaemonSet EKS bootstraps (no node runs it yet: node groups wait for this add-on).
-                resolveConflictsOnCreate: eks.ResolveConflictsOnCreate.Overwrite,
-                resolveConflictsOnUpdate: eks.ResolveConflictsOnUpdate.Overwrite,
-            },
-            { parent: this, dependsOn: [vpcCniPolicy] },
-        );
+        // ---- pod networking: the VPC CNI enforcing NetworkPolicies, aws-node on its own role
+        const vpcCni = this.createVpcCni(name, tags, cluster, eksClusterName);
 
         // ---- node IAM: one role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
-        const nodeRole = new aws.iam.Role(
-            `${name}-node-role`,
-            {
-                description: `EKS worker nodes of ${name}`,
-                assumeRolePolicy: policyJson(policyDocument({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" })),
-                tags,
-            },
-            { parent: this },
-        );
-        const nodePolicies: pulumi.Resource[] = NODE_ROLE_POLICY_ARNS.map(
-            (policyArn) =>
-                new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
-        );
-        nodePolicies.push(
-            new aws.iam.RolePolicy(
-                `${name}-node-image-pull`,
-                { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns: checkedRepositoryArns(name, args.imageRepositoryArns ?? []) })) },
-                { parent: this },
-            ),
-        );
+        const { nodeRole, nodePolicies } = this.createNodeRole(name, args, tags, where.accountId);
         // Nodes start only once aws-node can run with its own role and the CNI enforces NetworkPolicies.
         const nodeDependencies = [...nodePolicies, vpcCni];
 
@@ -631,7 +572,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             clusterArn,
             oidcProviderArn: cluster.oidcProviderArn,
             oidcProviderUrl: cluster.oidcProviderUrl,
-            region,
+            region: where.region,
             kubernetesVersion: version,
             tags,
             dependsOn: [systemGroup],
@@ -712,5 +653,94 @@ export class GpuCluster extends pulumi.ComponentResource {
             logsKmsKeyArn: this.logsKmsKeyArn,
             nodeRoleArn: this.nodeRoleArn,
         });
+    }
+
+    /** The log group EKS writes control-plane logs to, with retention and a KMS key only CloudWatch Logs may use for it. */
+    private createControlPlaneLogs(
+        name: string,
+        args: GpuClusterArgs,
+        tags: Record<string, string>,
+        at: { region: pulumi.Output<string>; accountId: pulumi.Output<string>; partition: pulumi.Output<string> },
+        eksClusterName: string,
+    ): { logGroup: aws.cloudwatch.LogGroup; logsKmsKeyArn: pulumi.Output<string> } {
+        const logGroupName = controlPlaneLogGroupName(eksClusterName);
+        const logGroupArn = pulumi.interpolate`arn:${at.partition}:logs:${at.region}:${at.accountId}:log-group:${logGroupName}`;
+        const logsKmsKeyArn = keyArnOrCreate({
+            given: args.logsKmsKeyArn,
+            name,
+            suffix: "logs-key",
+            description: `Encryption of the control-plane logs of EKS cluster ${eksClusterName}`,
+            tags,
+            parent: this,
+            policy: policyJson(cloudWatchLogsKeyPolicy({ partition: at.partition, accountId: at.accountId, region: at.region, logGroupArn })),
+        });
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-control-plane-logs`,
+            { name: logGroupName, retentionInDays: args.logRetentionDays ?? GPU_CLUSTER_DEFAULTS.logRetentionDays, kmsKeyId: logsKmsKeyArn, tags },
+            { parent: this },
+        );
+        return { logGroup, logsKmsKeyArn };
+    }
+
+    /**
+     * The vpc-cni add-on with the network-policy agent on, aws-node's AWS permissions on its own IRSA role. Created after
+     * the cluster (the role needs its OIDC provider), before any node (node groups depend on it).
+     */
+    private createVpcCni(name: string, tags: Record<string, string>, cluster: eks.Cluster, eksClusterName: string): eks.VpcCniAddon {
+        const role = new aws.iam.Role(
+            `${name}-vpc-cni`,
+            {
+                description: `VPC CNI (aws-node, IRSA) of EKS cluster ${eksClusterName}`,
+                assumeRolePolicy: irsaTrustPolicy({
+                    oidcProviderArn: cluster.oidcProviderArn,
+                    oidcProviderUrl: cluster.oidcProviderUrl,
+                    namespace: VPC_CNI_NAMESPACE,
+                    serviceAccount: VPC_CNI_SERVICE_ACCOUNT,
+                }),
+                tags,
+            },
+            { parent: this },
+        );
+        const policy = new aws.iam.RolePolicyAttachment(`${name}-vpc-cni`, { role: role.name, policyArn: VPC_CNI_POLICY_ARN }, { parent: this });
+        return new eks.VpcCniAddon(
+            `${name}-vpc-cni`,
+            {
+                clusterName: cluster.eksCluster.name,
+                clusterVersion: cluster.eksCluster.version,
+                serviceAccountRoleArn: role.arn,
+                enableNetworkPolicy: true,
+                // Takes over the aws-node DaemonSet EKS bootstraps (no node runs it yet: node groups wait for this add-on).
+                resolveConflictsOnCreate: eks.ResolveConflictsOnCreate.Overwrite,
+                resolveConflictsOnUpdate: eks.ResolveConflictsOnUpdate.Overwrite,
+            },
+            { parent: this, dependsOn: [policy] },
+        );
+    }
+
+    /** The worker nodes' role: joining the cluster, and pulling images from the listed repositories only. */
+    private createNodeRole(
+        name: string,
+        args: GpuClusterArgs,
+        tags: Record<string, string>,
+        accountId: pulumi.Output<string>,
+    ): { nodeRole: aws.iam.Role; nodePolicies: pulumi.Resource[] } {
+        const nodeRole = new aws.iam.Role(
+            `${name}-node-role`,
+            {
+                description: `EKS worker nodes of ${name}`,
+                assumeRolePolicy: policyJson(policyDocument({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" })),
+                tags,
+            },
+            { parent: this },
+        );
+        const nodePolicies: pulumi.Resource[] = NODE_ROLE_POLICY_ARNS.map(
+            (policyArn) =>
+                new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
+        );
+        const repositoryArns = checkedRepositoryArns(name, args.imageRepositoryArns ?? []);
+        nodePolicies.push(
+            new aws.iam.RolePolicy(`${name}-node-image-pull`, { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns })) }, { parent: this }),
+        );
+        return { nodeRole, nodePolicies };
     }
 }
