@@ -490,9 +490,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         const cluster = new eks.Cluster(
             `${name}-eks`,
             {
-                // Read through the log group, so that the aws.eks.Cluster inside this component waits for it as well:
-                // dependsOn on a component is not guaranteed to hold back the component's own children.
-                name: logGroup.name.apply(() => eksClusterName),
+                name: eksClusterName,
                 version,
                 authenticationMode: eks.AuthenticationMode.Api,
                 accessEntries,
