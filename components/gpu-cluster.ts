@@ -509,6 +509,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                 ...(publicSubnetIds !== undefined ? { publicSubnetIds } : {}),
                 tags,
             },
+            // A remote component is constructed only once its dependencies exist, so EKS finds the log group in place.
             { parent: this, dependsOn: [logGroup] },
         );
         const clusterName = cluster.eksCluster.name;
