@@ -347,6 +347,12 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
             expect(r.values.nodeSelector).toEqual({ "modelship.dev/node-role": "system" });
         });
 
+        it("creates no namespace: its add-ons go to kube-system (EKS's, left unlabelled) and no release creates one", () => {
+            expect(recorder.ofType("kubernetes:core/v1:Namespace").filter((r) => r.name.startsWith("ml-"))).toHaveLength(0);
+            const releases = recorder.ofType(RELEASE).filter((x) => x.name.startsWith("ml-"));
+            expect(releases.map((r) => [r.name, r.inputs.namespace, r.inputs.createNamespace ?? false])).toEqual(releases.map((r) => [r.name, "kube-system", false]));
+        });
+
         it("deploys every Helm release through the cluster's provider", () => {
             const provider = recorder.one("pulumi:providers:kubernetes", "ml-k8s");
             for (const r of recorder.ofType(RELEASE).filter((x) => x.name.startsWith("ml-"))) expect(r.provider).toMatch(new RegExp(`^${provider.urn.replace(/[$]/g, "\\$")}::`));
