@@ -98,8 +98,8 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         return { digest, ref: `${repo}@${digest}` };
     },
     "docker:index/remoteImage:RemoteImage": (_name, inputs) => ({ repoDigest: inputs.name, imageId: `sha256:${fakeSha256(String(inputs.name))}` }),
-    "eks:index:Cluster": (name) => {
-        const clusterName = `${name}-eksCluster-mock`;
+    "eks:index:Cluster": (name, inputs) => {
+        const clusterName = inputs.name ?? `${name}-eksCluster-mock`;
         const oidcUrl = `oidc.eks.${MOCK_REGION}.amazonaws.com/id/${fakeSha256(name).slice(0, 32).toUpperCase()}`;
         return {
             kubeconfig: mockKubeconfig(clusterName),

@@ -4,7 +4,25 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAutoscalerCapacity, type CapacityContext, type GpuCapacityStrategy, type GpuNodeGroupShape } from "./internal/capacity";
-import { CLUSTER_ADMIN_POLICY_ARN, IMDSV2_METADATA_OPTIONS, NODE_ROLE_POLICY_ARNS, nodeBlockDevices, systemAmiType } from "./internal/eks-nodes";
+import {
+    CLUSTER_ADMIN_POLICY_ARN,
+    IMDSV2_METADATA_OPTIONS,
+    NODE_ROLE_POLICY_ARNS,
+    VPC_CNI_NAMESPACE,
+    VPC_CNI_POLICY_ARN,
+    VPC_CNI_SERVICE_ACCOUNT,
+    nodeBlockDevices,
+    nodeImagePullPolicy,
+    systemAmiType,
+} from "./internal/eks-nodes";
+import {
+    CLOUDWATCH_RETENTION_DAYS,
+    CONTROL_PLANE_LOG_TYPES,
+    EKS_CLUSTER_NAME,
+    EKS_CLUSTER_NAME_MAX,
+    controlPlaneLogGroupName,
+    defaultClusterName,
+} from "./internal/eks-control-plane";
 import { GPU_CLUSTER_CHARTS, devicePluginValues, metricsServerValues } from "./internal/gpu-addons";
 import {
     GPU_ACCELERATOR_LABEL,
@@ -34,10 +52,11 @@ import {
     gpuInstanceInfo,
     isGpuAmiType,
 } from "./internal/gpu-instances";
-import { policyDocument, policyJson } from "./internal/iam";
-import { keyArnOrCreate } from "./internal/kms";
+import { irsaTrustPolicy, policyDocument, policyJson } from "./internal/iam";
+import { cloudWatchLogsKeyPolicy, keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
-import { ArgChecker, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+import { ArgChecker, InvalidArgumentError, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+import { MAX_ALLOWED_ADDRESSES, coveredAddresses, parseCanonicalCidr, type Ipv4Cidr } from "./internal/cidr";
 import { pinnedRelease } from "./internal/helm";
 
 export type { GpuScheduling } from "./internal/gpu-constants";
@@ -105,13 +124,32 @@ export interface GpuClusterArgs {
     natGateways?: "OnePerAz" | "Single";
     /**
      * CIDR blocks allowed to reach the public API endpoint. Empty: the endpoint is private only, and `pulumi up` must
-     * run from inside the VPC (or a peered network). `0.0.0.0/0` is refused. Default [] (private only).
+     * run from inside the VPC (or a peered network). Each CIDR must be canonical (`203.0.113.0/24`: no host bits, no
+     * leading zeros) and together they may cover at most a /8 worth of addresses (16,777,216). Default [] (private only).
      */
     publicAccessCidrs?: string[];
     /** IAM role or user ARNs granted cluster admin through access entries. Default none (only the creator). */
     admins?: string[];
     /** KMS key ARN for envelope encryption of Kubernetes secrets. Default: a key created for the cluster, rotation on. */
     kmsKeyArn?: pulumi.Input<string>;
+    /**
+     * The EKS cluster's physical name (1-100 letters, digits, `-`, `_`). Default `<name>-<stack>-<6 hex>` (hash of
+     * project and stack). Fixed before creation: the control-plane log group is named after it.
+     */
+    clusterName?: string;
+    /** Days CloudWatch keeps the control-plane logs: one of CloudWatch's values (1, 3, 5, 7, 14, 30, 60, 90, ... 3653; 0 = forever). Default 90. */
+    logRetentionDays?: number;
+    /**
+     * KMS key ARN encrypting the control-plane log group. Its key policy must let `logs.<region>.amazonaws.com` use it
+     * for that log group. Default: a key created for it, rotation on, with exactly that policy.
+     */
+    logsKmsKeyArn?: pulumi.Input<string>;
+    /**
+     * ECR repositories of your account the nodes pull images from (e.g. an `ImageRegistry`'s `repositoryArn`); no other
+     * repository of the account is readable by the nodes. Repositories other accounts share (the AWS-owned EKS add-on
+     * registries among them) stay pullable. Default none.
+     */
+    imageRepositoryArns?: pulumi.Input<string>[];
     /** How long a GPU node must sit idle before the autoscaler removes it, as `<n>s`, `<n>m` or `<n>h`. Default "10m". */
     scaleDownDelay?: string;
     /** Tags merged onto the defaults, which name the component. */
@@ -126,7 +164,8 @@ export const GPU_CLUSTER_DEFAULTS = {
     natGateways: "OnePerAz",
     publicAccessCidrs: [] as string[],
     scaleDownDelay: "10m",
-    enabledClusterLogTypes: ["api", "audit", "authenticator"],
+    enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+    logRetentionDays: 90,
     gpuNodeGroup: { minSize: 0, capacityType: "ON_DEMAND", diskSizeGb: 100 },
     systemNodeGroup: { instanceTypes: ["m6i.large"], minSize: 2, maxSize: 3, diskSizeGb: 50 },
 } as const;
@@ -137,6 +176,22 @@ const KUBERNETES_VERSION = /^1\.\d{2}$/;
 const ADMIN_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/.+$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const ECR_REPOSITORY_ARN = /^arn:aws(-[a-z]+)*:ecr:[a-z]{2}(-[a-z]+)+-\d:\d{12}:repository\/[a-z0-9][a-z0-9._/-]*$/;
+
+function repositoryArnProblem(arn: string): string {
+    return `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`;
+}
+
+/** Returns a resolved `imageRepositoryArns[i]` or throws the construction-time error for it. Pure. */
+export function checkResolvedRepositoryArn(name: string, i: number, value: string): string {
+    if (!ECR_REPOSITORY_ARN.test(value)) throw new InvalidArgumentError("GpuCluster", name, `imageRepositoryArns[${i}]`, repositoryArnProblem(value));
+    return value;
+}
+
+/** `imageRepositoryArns` with Outputs checked when they resolve, with the same rule and message as plain values. */
+function checkedRepositoryArns(name: string, arns: pulumi.Input<string>[]): pulumi.Output<string>[] {
+    return arns.map((arn, i) => pulumi.output(arn).apply((value) => checkResolvedRepositoryArn(name, i, value)));
+}
 
 /** A GPU group with every default applied and the facts derived from its instance types. */
 export interface ResolvedGpuNodeGroup {
@@ -205,6 +260,26 @@ function validateGpuGroup(c: ArgChecker, g: GpuNodeGroupArgs, i: number): void {
     }
 }
 
+/**
+ * The public API endpoint's allow-list: every CIDR canonical, and all of them together (overlaps merged) covering at
+ * most a /8 worth of addresses, so neither `0.0.0.0/0` nor its halves (`0.0.0.0/1` + `128.0.0.0/1`) get through.
+ */
+function validatePublicAccessCidrs(c: ArgChecker, cidrs: string[]): void {
+    const parsed: Ipv4Cidr[] = [];
+    for (const [i, cidr] of cidrs.entries()) {
+        const p = typeof cidr === "string" ? parseCanonicalCidr(cidr) : ({ ok: false, reason: "is not a string" } as const);
+        if (p.ok) parsed.push(p.cidr);
+        else c.check(false, `publicAccessCidrs[${i}]`, `"${cidr}" ${p.reason}`);
+    }
+    const covered = coveredAddresses(parsed);
+    c.check(
+        covered <= MAX_ALLOWED_ADDRESSES,
+        "publicAccessCidrs",
+        `together cover ${covered.toLocaleString("en-US")} addresses (overlaps merged), more than a /8 worth (${MAX_ALLOWED_ADDRESSES.toLocaleString("en-US")}): ` +
+            `that opens the API endpoint to a large share of the internet; list your office, VPN or CI egress ranges, or [] for a private endpoint`,
+    );
+}
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void {
     const c = new ArgChecker("GpuCluster", name);
@@ -253,15 +328,27 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
     if (args.natGateways !== undefined)
         c.check(args.natGateways === "OnePerAz" || args.natGateways === "Single", "natGateways", `"${args.natGateways}" must be "OnePerAz" or "Single"`);
 
-    for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
-        c.check(isCidr(cidr), `publicAccessCidrs[${i}]`, `"${cidr}" is not an IPv4 CIDR such as "203.0.113.0/24"`);
-        c.check(!cidr.endsWith("/0"), `publicAccessCidrs[${i}]`, `"${cidr}" opens the API endpoint to the whole internet: list your office or CI egress ranges, or [] for private only`);
-    }
+    validatePublicAccessCidrs(c, args.publicAccessCidrs ?? []);
     for (const [i, arn] of (args.admins ?? []).entries()) {
         c.check(ADMIN_ARN.test(arn), `admins[${i}]`, `"${arn}" is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)`);
     }
     if (args.scaleDownDelay !== undefined)
         c.check(SCALE_DOWN_DELAY.test(args.scaleDownDelay), "scaleDownDelay", `"${args.scaleDownDelay}" must be a non-zero duration such as "10m", "90s" or "1h"`);
+    if (args.clusterName !== undefined)
+        c.check(
+            typeof args.clusterName === "string" && EKS_CLUSTER_NAME.test(args.clusterName),
+            "clusterName",
+            `"${args.clusterName}" must be 1-${EKS_CLUSTER_NAME_MAX} letters, digits, "-" or "_", starting with a letter or digit (EKS's rule)`,
+        );
+    if (args.logRetentionDays !== undefined)
+        c.check(
+            (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(args.logRetentionDays),
+            "logRetentionDays",
+            `${args.logRetentionDays} is not a retention CloudWatch accepts: use one of ${CLOUDWATCH_RETENTION_DAYS.filter((n) => n > 0).join(", ")} (or 0 to keep logs forever)`,
+        );
+    for (const [i, arn] of (args.imageRepositoryArns ?? []).entries()) {
+        if (typeof arn === "string") c.check(ECR_REPOSITORY_ARN.test(arn), `imageRepositoryArns[${i}]`, repositoryArnProblem(arn));
+    }
     c.done();
 }
 
@@ -324,6 +411,12 @@ export class GpuCluster extends pulumi.ComponentResource {
     readonly secretsKmsKeyArn: pulumi.Output<string>;
     /** The capacity strategy in use (`cluster-autoscaler`). */
     readonly capacityStrategy: string;
+    /** The CloudWatch log group receiving the control-plane logs (`/aws/eks/<cluster>/cluster`). */
+    readonly controlPlaneLogGroupName: pulumi.Output<string>;
+    /** ARN of the KMS key encrypting the control-plane logs. */
+    readonly logsKmsKeyArn: pulumi.Output<string>;
+    /** ARN of the IAM role the worker nodes run with (join the cluster, pull the listed images). */
+    readonly nodeRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateGpuClusterArgs(name, args);
@@ -376,6 +469,15 @@ export class GpuCluster extends pulumi.ComponentResource {
             parent: this,
         });
 
+        // ---- control-plane logs, into a log group created before the cluster (so it is ours: retention, KMS)
+        const eksClusterName = args.clusterName ?? defaultClusterName(name, pulumi.getProject(), pulumi.getStack());
+        const where = {
+            region: aws.getRegionOutput({}, { parent: this }).region,
+            accountId: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+            partition: aws.getPartitionOutput({}, { parent: this }).partition,
+        };
+        const { logGroup, logsKmsKeyArn } = this.createControlPlaneLogs(name, args, tags, where, eksClusterName);
+
         // ---- control plane
         const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};
         for (const [i, principalArn] of (args.admins ?? []).entries()) {
@@ -388,6 +490,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         const cluster = new eks.Cluster(
             `${name}-eks`,
             {
+                name: eksClusterName,
                 version,
                 authenticationMode: eks.AuthenticationMode.Api,
                 accessEntries,
@@ -399,32 +502,28 @@ export class GpuCluster extends pulumi.ComponentResource {
                 ...(publicAccessCidrs.length > 0 ? { publicAccessCidrs: [...publicAccessCidrs] } : {}),
                 skipDefaultNodeGroup: true,
                 nodeAssociatePublicIpAddress: false,
+                // The vpc-cni add-on is created below, once the OIDC provider exists, so aws-node gets its own IAM role.
+                useDefaultVpcCni: true,
                 vpcId,
                 privateSubnetIds,
                 ...(publicSubnetIds !== undefined ? { publicSubnetIds } : {}),
                 tags,
             },
-            { parent: this },
+            // A remote component is constructed only once its dependencies exist, so EKS finds the log group in place.
+            { parent: this, dependsOn: [logGroup] },
         );
         const clusterName = cluster.eksCluster.name;
         const clusterArn = cluster.eksCluster.arn;
 
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
 
+        // ---- pod networking: the VPC CNI enforcing NetworkPolicies, aws-node on its own role
+        const vpcCni = this.createVpcCni(name, tags, cluster, eksClusterName);
+
         // ---- node IAM: one role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
-        const nodeRole = new aws.iam.Role(
-            `${name}-node-role`,
-            {
-                description: `EKS worker nodes of ${name}`,
-                assumeRolePolicy: policyJson(policyDocument({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" })),
-                tags,
-            },
-            { parent: this },
-        );
-        const nodePolicies = NODE_ROLE_POLICY_ARNS.map(
-            (policyArn) =>
-                new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
-        );
+        const { nodeRole, nodePolicies } = this.createNodeRole(name, args, tags, where.accountId);
+        // Nodes start only once aws-node can run with its own role and the CNI enforces NetworkPolicies.
+        const nodeDependencies = [...nodePolicies, vpcCni];
 
         const launchTemplate = (suffix: string, os: "al2023" | "bottlerocket", diskSizeGb: number) =>
             new aws.ec2.LaunchTemplate(
@@ -463,7 +562,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                 subnetIds: privateSubnetIds,
                 tags,
             },
-            { parent: this, dependsOn: nodePolicies },
+            { parent: this, dependsOn: nodeDependencies },
         );
 
         const ctx: CapacityContext = {
@@ -474,7 +573,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             clusterArn,
             oidcProviderArn: cluster.oidcProviderArn,
             oidcProviderUrl: cluster.oidcProviderUrl,
-            region: aws.getRegionOutput({}, { parent: this }).region,
+            region: where.region,
             kubernetesVersion: version,
             tags,
             dependsOn: [systemGroup],
@@ -500,7 +599,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                     ignoreScalingChanges: capacity.ownsNodeGroupSize,
                     tags,
                 },
-                { parent: this, dependsOn: nodePolicies },
+                { parent: this, dependsOn: nodeDependencies },
             );
             const shape: GpuNodeGroupShape = {
                 name: g.name,
@@ -538,6 +637,9 @@ export class GpuCluster extends pulumi.ComponentResource {
         this.gpuNodeGroupNames = groups.map((g) => g.name);
         this.secretsKmsKeyArn = secretsKmsKeyArn;
         this.capacityStrategy = capacity.kind;
+        this.controlPlaneLogGroupName = logGroup.name;
+        this.logsKmsKeyArn = logsKmsKeyArn;
+        this.nodeRoleArn = nodeRole.arn;
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             clusterName: this.clusterName,
@@ -548,6 +650,98 @@ export class GpuCluster extends pulumi.ComponentResource {
             gpuNodeGroupNames: this.gpuNodeGroupNames,
             secretsKmsKeyArn: this.secretsKmsKeyArn,
             capacityStrategy: this.capacityStrategy,
+            controlPlaneLogGroupName: this.controlPlaneLogGroupName,
+            logsKmsKeyArn: this.logsKmsKeyArn,
+            nodeRoleArn: this.nodeRoleArn,
         });
+    }
+
+    /** The log group EKS writes control-plane logs to, with retention and a KMS key only CloudWatch Logs may use for it. */
+    private createControlPlaneLogs(
+        name: string,
+        args: GpuClusterArgs,
+        tags: Record<string, string>,
+        at: { region: pulumi.Output<string>; accountId: pulumi.Output<string>; partition: pulumi.Output<string> },
+        eksClusterName: string,
+    ): { logGroup: aws.cloudwatch.LogGroup; logsKmsKeyArn: pulumi.Output<string> } {
+        const logGroupName = controlPlaneLogGroupName(eksClusterName);
+        const logGroupArn = pulumi.interpolate`arn:${at.partition}:logs:${at.region}:${at.accountId}:log-group:${logGroupName}`;
+        const logsKmsKeyArn = keyArnOrCreate({
+            given: args.logsKmsKeyArn,
+            name,
+            suffix: "logs-key",
+            description: `Encryption of the control-plane logs of EKS cluster ${eksClusterName}`,
+            tags,
+            parent: this,
+            policy: policyJson(cloudWatchLogsKeyPolicy({ partition: at.partition, accountId: at.accountId, region: at.region, logGroupArn })),
+        });
+        const logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-control-plane-logs`,
+            { name: logGroupName, retentionInDays: args.logRetentionDays ?? GPU_CLUSTER_DEFAULTS.logRetentionDays, kmsKeyId: logsKmsKeyArn, tags },
+            { parent: this },
+        );
+        return { logGroup, logsKmsKeyArn };
+    }
+
+    /**
+     * The vpc-cni add-on with the network-policy agent on, aws-node's AWS permissions on its own IRSA role. Created after
+     * the cluster (the role needs its OIDC provider), before any node (node groups depend on it).
+     */
+    private createVpcCni(name: string, tags: Record<string, string>, cluster: eks.Cluster, eksClusterName: string): eks.VpcCniAddon {
+        const role = new aws.iam.Role(
+            `${name}-vpc-cni`,
+            {
+                description: `VPC CNI (aws-node, IRSA) of EKS cluster ${eksClusterName}`,
+                assumeRolePolicy: irsaTrustPolicy({
+                    oidcProviderArn: cluster.oidcProviderArn,
+                    oidcProviderUrl: cluster.oidcProviderUrl,
+                    namespace: VPC_CNI_NAMESPACE,
+                    serviceAccount: VPC_CNI_SERVICE_ACCOUNT,
+                }),
+                tags,
+            },
+            { parent: this },
+        );
+        const policy = new aws.iam.RolePolicyAttachment(`${name}-vpc-cni`, { role: role.name, policyArn: VPC_CNI_POLICY_ARN }, { parent: this });
+        return new eks.VpcCniAddon(
+            `${name}-vpc-cni`,
+            {
+                clusterName: cluster.eksCluster.name,
+                clusterVersion: cluster.eksCluster.version,
+                serviceAccountRoleArn: role.arn,
+                enableNetworkPolicy: true,
+                // Takes over the aws-node DaemonSet EKS bootstraps (no node runs it yet: node groups wait for this add-on).
+                resolveConflictsOnCreate: eks.ResolveConflictsOnCreate.Overwrite,
+                resolveConflictsOnUpdate: eks.ResolveConflictsOnUpdate.Overwrite,
+            },
+            { parent: this, dependsOn: [policy] },
+        );
+    }
+
+    /** The worker nodes' role: joining the cluster, and pulling images from the listed repositories only. */
+    private createNodeRole(
+        name: string,
+        args: GpuClusterArgs,
+        tags: Record<string, string>,
+        accountId: pulumi.Output<string>,
+    ): { nodeRole: aws.iam.Role; nodePolicies: pulumi.Resource[] } {
+        const nodeRole = new aws.iam.Role(
+            `${name}-node-role`,
+            {
+                description: `EKS worker nodes of ${name}`,
+                assumeRolePolicy: policyJson(policyDocument({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" })),
+                tags,
+            },
+            { parent: this },
+        );
+        const nodePolicies: pulumi.Resource[] = NODE_ROLE_POLICY_ARNS.map(
+            (policyArn) =>
+                new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
+        );
+        const repositoryArns = checkedRepositoryArns(name, args.imageRepositoryArns ?? []);
+        nodePolicies.push(
+            new aws.iam.RolePolicy(`${name}-node-image-pull`, { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns })) }, { parent: this }),
+        );
+        return { nodeRole, nodePolicies };
     }
 }

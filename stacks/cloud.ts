@@ -47,6 +47,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             publicSubnetIds: args.cluster.publicSubnetIds,
             gpuNodeGroups: args.cluster.gpuNodeGroups,
             scaleDownDelay: args.cluster.scaleDownDelay,
+            // The nodes pull the served image from this registry and from no other repository of the account.
+            imageRepositoryArns: [registry.repositoryArn],
         },
         opts,
     );

@@ -1,14 +1,43 @@
 /**
  * Launch-template and IAM settings shared by every EKS node group modelship creates. Pure: no Pulumi calls.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { type CpuArchitecture, type NodeOsFamily } from "./gpu-instances";
+import { ECR_PULL_ACTIONS, policyDocument, type PolicyDocument, type PolicyStatement } from "./iam";
 
-/** Managed policies every EKS worker node role needs: join the cluster, run the VPC CNI, pull from ECR. */
-export const NODE_ROLE_POLICY_ARNS = [
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-] as const;
+/**
+ * Managed policies the node role carries: joining the cluster only. The VPC CNI's permissions go to the aws-node
+ * service account (IRSA) and image pulls to {@link nodeImagePullPolicy}, so a pod that reaches the node's credentials
+ * can neither rewire pod networking nor read every ECR repository in the account.
+ */
+export const NODE_ROLE_POLICY_ARNS = ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"] as const;
+
+/** The VPC CNI's permissions for an IPv4 cluster, attached to the aws-node service account's IRSA role. */
+export const VPC_CNI_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy";
+/** The VPC CNI's service account, which EKS's vpc-cni add-on creates. */
+export const VPC_CNI_NAMESPACE = "kube-system";
+export const VPC_CNI_SERVICE_ACCOUNT = "aws-node";
+
+/**
+ * What the kubelet may pull from ECR with the node role: an authorization token (no resource-level permission exists
+ * for it), the repositories listed in `repositoryArns`, and repositories in other accounts, as far as their repository
+ * policies share them: that is how the AWS-owned registries of the EKS add-ons (vpc-cni, kube-proxy, CoreDNS), whose
+ * account differs by region, are reached. No other repository of the node's own account is readable.
+ */
+export function nodeImagePullPolicy(args: { accountId: pulumi.Input<string>; repositoryArns: pulumi.Input<string>[] }): PolicyDocument {
+    const statements: PolicyStatement[] = [{ Sid: "EcrAuthorizationToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" }];
+    if (args.repositoryArns.length > 0) {
+        statements.push({ Sid: "PullListedRepositories", Effect: "Allow", Action: ECR_PULL_ACTIONS, Resource: args.repositoryArns });
+    }
+    statements.push({
+        Sid: "PullSharedRepositoriesOfOtherAccounts",
+        Effect: "Allow",
+        Action: ECR_PULL_ACTIONS,
+        Resource: "*",
+        Condition: { StringNotEquals: { "aws:ResourceAccount": args.accountId } },
+    });
+    return policyDocument(...statements);
+}
 
 /** The EKS access policy granted to `admins`. */
 export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";

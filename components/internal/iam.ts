@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-export type Principal = { AWS: pulumi.Input<string> | pulumi.Input<string>[] } | { Federated: pulumi.Input<string> } | { Service: string | string[] };
+export type Principal = { AWS: pulumi.Input<string> | pulumi.Input<string>[] } | { Federated: pulumi.Input<string> } | { Service: pulumi.Input<string> | string[] };
 
 export interface PolicyStatement {
     Sid?: string;

@@ -1,12 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { policyDocument, type PolicyDocument } from "./iam";
 
 /** Days a deleted key stays recoverable: AWS's maximum, so a mistaken `pulumi destroy` can be undone. */
 export const KMS_DELETION_WINDOW_DAYS = 30;
 
 /**
  * The ARN of the user's key when given, else of a customer-managed key created as `<name>-<suffix>` under `parent`
- * with yearly rotation on.
+ * with yearly rotation on, and `policy` as its key policy when given (AWS's default key policy otherwise).
  */
 export function keyArnOrCreate(args: {
     given: pulumi.Input<string> | undefined;
@@ -15,12 +16,49 @@ export function keyArnOrCreate(args: {
     description: string;
     tags: Record<string, string>;
     parent: pulumi.Resource;
+    policy?: pulumi.Input<string>;
 }): pulumi.Output<string> {
     if (args.given !== undefined) return pulumi.output(args.given);
     const key = new aws.kms.Key(
         `${args.name}-${args.suffix}`,
-        { description: args.description, enableKeyRotation: true, deletionWindowInDays: KMS_DELETION_WINDOW_DAYS, tags: args.tags },
+        {
+            description: args.description,
+            enableKeyRotation: true,
+            deletionWindowInDays: KMS_DELETION_WINDOW_DAYS,
+            ...(args.policy !== undefined ? { policy: args.policy } : {}),
+            tags: args.tags,
+        },
         { parent: args.parent },
     );
     return key.arn;
+}
+
+/**
+ * Key policy for a key that encrypts one CloudWatch Logs log group: the account administers the key through IAM (AWS's
+ * default statement, without which nobody could manage it), and the regional CloudWatch Logs service may use it only
+ * for that log group (the encryption context CloudWatch Logs sends names the log group's ARN).
+ */
+export function cloudWatchLogsKeyPolicy(args: {
+    partition: pulumi.Input<string>;
+    accountId: pulumi.Input<string>;
+    region: pulumi.Input<string>;
+    logGroupArn: pulumi.Input<string>;
+}): PolicyDocument {
+    return policyDocument(
+        {
+            Sid: "AccountAdministersKeyThroughIam",
+            Effect: "Allow",
+            Principal: { AWS: pulumi.interpolate`arn:${args.partition}:iam::${args.accountId}:root` },
+            Action: "kms:*",
+            Resource: "*",
+        },
+        {
+            Sid: "CloudWatchLogsEncryptsThisLogGroupOnly",
+            Effect: "Allow",
+            Principal: { Service: pulumi.interpolate`logs.${args.region}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": args.logGroupArn } },
+        },
+    );
 }

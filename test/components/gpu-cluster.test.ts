@@ -10,6 +10,10 @@ const LT = "aws:ec2/launchTemplate:LaunchTemplate";
 const ASG_TAG = "aws:autoscaling/tag:Tag";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ROLE = "aws:iam/role:Role";
+const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
+const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+const KEY = "aws:kms/key:Key";
+const VPC_CNI = "eks:index:VpcCniAddon";
 
 /** The ASG tags created for one group, as key -> { value, asg }. */
 function asgTags(prefix: string): Record<string, { value: string; asg: string; propagateAtLaunch: boolean }> {
@@ -45,8 +49,82 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
             expect(recorder.one(CLUSTER, "ml-eks").inputs.encryptionConfigKeyArn).toBe(key.state.arn);
         });
 
-        it("sends api, audit and authenticator logs to CloudWatch", () => {
-            expect(recorder.one(CLUSTER, "ml-eks").inputs.enabledClusterLogTypes).toEqual(["api", "audit", "authenticator"]);
+        it("gives the cluster a fixed physical name derived from the component, stack and project", () => {
+            expect(recorder.one(CLUSTER, "ml-eks").inputs.name).toBe("ml-test-093e41");
+        });
+    });
+
+    describe("control-plane logs", () => {
+        it("sends all five control-plane log types to CloudWatch", () => {
+            expect(recorder.one(CLUSTER, "ml-eks").inputs.enabledClusterLogTypes).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+        });
+
+        it("owns the log group EKS writes to, created before the cluster, kept 90 days, KMS-encrypted", () => {
+            const group = recorder.one(LOG_GROUP, "ml-control-plane-logs");
+            expect(group.inputs.name).toBe("/aws/eks/ml-test-093e41/cluster");
+            expect(group.inputs.retentionInDays).toBe(90);
+            expect(group.inputs.kmsKeyId).toBe(recorder.one(KEY, "ml-logs-key").state.arn);
+            expect(group.inputs.tags).toEqual({ "modelship:component": "GpuCluster", "modelship:name": "ml", "managed-by": "pulumi" });
+            expect(recorder.dependsOn(recorder.one(CLUSTER, "ml-eks"), group)).toBe(true);
+            expect(cluster.controlPlaneLogGroupName).toBeDefined();
+        });
+
+        it("lets CloudWatch Logs use the logs key for that log group only, the account administering it through IAM", () => {
+            const key = recorder.one(KEY, "ml-logs-key").inputs;
+            expect(key.enableKeyRotation).toBe(true);
+            const policy = JSON.parse(key.policy);
+            expect(policy.Statement).toEqual([
+                { Sid: "AccountAdministersKeyThroughIam", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${MOCK_ACCOUNT_ID}:root` }, Action: "kms:*", Resource: "*" },
+                {
+                    Sid: "CloudWatchLogsEncryptsThisLogGroupOnly",
+                    Effect: "Allow",
+                    Principal: { Service: `logs.${MOCK_REGION}.amazonaws.com` },
+                    Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    Resource: "*",
+                    Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${MOCK_REGION}:${MOCK_ACCOUNT_ID}:log-group:/aws/eks/ml-test-093e41/cluster` } },
+                },
+            ]);
+        });
+
+        it("exposes the log group and its key", async () => {
+            expect(await valueOf(cluster.controlPlaneLogGroupName)).toBe("/aws/eks/ml-test-093e41/cluster");
+            expect(await valueOf(cluster.logsKmsKeyArn)).toBe(recorder.one(KEY, "ml-logs-key").state.arn);
+        });
+    });
+
+    describe("pod networking", () => {
+        it("lets EKS's bootstrap CNI be replaced by a vpc-cni add-on the component manages", () => {
+            expect(recorder.one(CLUSTER, "ml-eks").inputs.useDefaultVpcCni).toBe(true);
+        });
+
+        it("enforces NetworkPolicies: the vpc-cni add-on runs the network-policy agent", () => {
+            const addon = recorder.one(VPC_CNI, "ml-vpc-cni").inputs;
+            expect(addon.enableNetworkPolicy).toBe(true);
+            expect(addon.clusterName).toBe("ml-test-093e41");
+            expect(addon.clusterVersion).toBe("1.33");
+            expect(addon.resolveConflictsOnCreate).toBe("OVERWRITE");
+        });
+
+        it("gives aws-node its own IRSA role, trusted by kube-system:aws-node only, with the CNI policy", () => {
+            const role = recorder.one(ROLE, "ml-vpc-cni");
+            expect(recorder.one(VPC_CNI, "ml-vpc-cni").inputs.serviceAccountRoleArn).toBe(role.state.arn);
+            const trust = JSON.parse(role.inputs.assumeRolePolicy);
+            const c = recorder.one(CLUSTER, "ml-eks").state;
+            expect(trust.Statement).toEqual([
+                {
+                    Effect: "Allow",
+                    Principal: { Federated: c.oidcProviderArn },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: { StringEquals: { [`${c.oidcProviderUrl}:sub`]: "system:serviceaccount:kube-system:aws-node", [`${c.oidcProviderUrl}:aud`]: "sts.amazonaws.com" } },
+                },
+            ]);
+            const attachment = recorder.one(ATTACHMENT, "ml-vpc-cni").inputs;
+            expect(attachment).toMatchObject({ role: role.state.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" });
+            expect(recorder.dependsOn(recorder.one(VPC_CNI, "ml-vpc-cni"), recorder.one(ATTACHMENT, "ml-vpc-cni"))).toBe(true);
+        });
+
+        it("starts no node before the add-on: every node group waits for it", () => {
+            for (const g of recorder.ofType(MNG).filter((x) => x.name.startsWith("ml-"))) expect(recorder.dependsOn(g, recorder.one(VPC_CNI, "ml-vpc-cni"))).toBe(true);
         });
 
         it("keeps the API endpoint private when no publicAccessCidrs are given", () => {
@@ -122,15 +200,32 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
             expect(recorder.one(MNG, "ml-gpu-l4").inputs.diskSize).toBeUndefined();
         });
 
-        it("uses a node role with exactly the worker, CNI and ECR read-only policies", () => {
-            const attachments = recorder.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.name.startsWith("ml-node-"));
-            expect(attachments.map((a) => a.inputs.policyArn).sort()).toEqual([
-                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-                "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-                "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-            ]);
+        it("uses a node role with the worker policy only: no CNI policy, no account-wide ECR read", () => {
+            const attachments = recorder.ofType(ATTACHMENT).filter((a) => a.name.startsWith("ml-node-"));
+            expect(attachments.map((a) => a.inputs.policyArn)).toEqual(["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]);
+            const nodeRoleName = recorder.one(ROLE, "ml-node-role").state.name;
+            const onNodeRole = recorder.ofType(ATTACHMENT).filter((a) => a.inputs.role === nodeRoleName).map((a) => a.inputs.policyArn);
+            expect(onNodeRole).not.toContain("arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy");
+            expect(onNodeRole).not.toContain("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly");
+            expect(onNodeRole).not.toContain("arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly");
             const trust = JSON.parse(recorder.one(ROLE, "ml-node-role").inputs.assumeRolePolicy);
             expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+        });
+
+        it("lets nodes pull from no repository of their own account when none is listed, only from other accounts' shared ones", () => {
+            const pull = recorder.one("aws:iam/rolePolicy:RolePolicy", "ml-node-image-pull");
+            expect(pull.inputs.role).toBe(recorder.one(ROLE, "ml-node-role").state.name);
+            expect(JSON.parse(pull.inputs.policy).Statement).toEqual([
+                { Sid: "EcrAuthorizationToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+                {
+                    Sid: "PullSharedRepositoriesOfOtherAccounts",
+                    Effect: "Allow",
+                    Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    Resource: "*",
+                    Condition: { StringNotEquals: { "aws:ResourceAccount": MOCK_ACCOUNT_ID } },
+                },
+            ]);
+            for (const g of recorder.ofType(MNG).filter((x) => x.name.startsWith("ml-"))) expect(recorder.dependsOn(g, pull)).toBe(true);
         });
     });
 
@@ -181,7 +276,7 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
             expect(r.version).toBe("9.50.0");
             expect(r.repositoryOpts).toEqual({ repo: "https://kubernetes.github.io/autoscaler" });
             expect(r.namespace).toBe("kube-system");
-            expect(r.values.autoDiscovery).toEqual({ clusterName: "ml-eks-eksCluster-mock" });
+            expect(r.values.autoDiscovery).toEqual({ clusterName: "ml-test-093e41" });
             expect(r.values.awsRegion).toBe(MOCK_REGION);
             expect(r.values.image).toEqual({ tag: "v1.33.0" });
             expect(r.values.extraArgs).toEqual({
@@ -219,9 +314,9 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
                 Effect: "Allow",
                 Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
                 Resource: "*",
-                Condition: { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/ml-eks-eksCluster-mock": "owned" } },
+                Condition: { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/ml-test-093e41": "owned" } },
             });
-            expect(byId.DescribeThisClustersNodegroups.Resource).toBe(`arn:aws:eks:${MOCK_REGION}:${MOCK_ACCOUNT_ID}:nodegroup/ml-eks-eksCluster-mock/*/*`);
+            expect(byId.DescribeThisClustersNodegroups.Resource).toBe(`arn:aws:eks:${MOCK_REGION}:${MOCK_ACCOUNT_ID}:nodegroup/ml-test-093e41/*/*`);
             const mutating = policy.Statement.filter((s: any) => s.Sid !== "ScaleThisClustersGroupsOnly").flatMap((s: any) => s.Action);
             expect(mutating.every((a: string) => /:(Describe|Get)/.test(a))).toBe(true);
         });
@@ -252,6 +347,12 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
             expect(r.values.nodeSelector).toEqual({ "modelship.dev/node-role": "system" });
         });
 
+        it("creates no namespace: its add-ons go to kube-system (EKS's, left unlabelled) and no release creates one", () => {
+            expect(recorder.ofType("kubernetes:core/v1:Namespace").filter((r) => r.name.startsWith("ml-"))).toHaveLength(0);
+            const releases = recorder.ofType(RELEASE).filter((x) => x.name.startsWith("ml-"));
+            expect(releases.map((r) => [r.name, r.inputs.namespace, r.inputs.createNamespace ?? false])).toEqual(releases.map((r) => [r.name, "kube-system", false]));
+        });
+
         it("deploys every Helm release through the cluster's provider", () => {
             const provider = recorder.one("pulumi:providers:kubernetes", "ml-k8s");
             for (const r of recorder.ofType(RELEASE).filter((x) => x.name.startsWith("ml-"))) expect(r.provider).toMatch(new RegExp(`^${provider.urn.replace(/[$]/g, "\\$")}::`));
@@ -262,14 +363,14 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
         it("exposes a secret kubeconfig and a provider built from it with server-side apply", async () => {
             expect(await isSecret(cluster.kubeconfig)).toBe(true);
             const kubeconfig = JSON.parse(await valueOf(cluster.kubeconfig));
-            expect(kubeconfig["current-context"]).toBe("ml-eks-eksCluster-mock");
+            expect(kubeconfig["current-context"]).toBe("ml-test-093e41");
             const provider = recorder.one("pulumi:providers:kubernetes", "ml-k8s");
             expect(provider.inputs.enableServerSideApply).toBe("true");
             expect(JSON.parse(provider.inputs.kubeconfig)).toEqual(kubeconfig);
         });
 
         it("exposes the cluster name, OIDC provider, VPC and group names", async () => {
-            expect(await valueOf(cluster.clusterName)).toBe("ml-eks-eksCluster-mock");
+            expect(await valueOf(cluster.clusterName)).toBe("ml-test-093e41");
             expect(await valueOf(cluster.oidcProviderArn)).toMatch(new RegExp(`^arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/oidc\\.eks\\.`));
             expect(await valueOf(cluster.oidcProviderUrl)).toMatch(/^oidc\.eks\./);
             expect(await valueOf(cluster.vpcId)).toBe(recorder.one("awsx:ec2:Vpc", "ml-vpc").state.vpcId);
@@ -310,6 +411,10 @@ describe("GpuCluster with an existing VPC, public CIDRs, admins, a key, Bottlero
             publicAccessCidrs: ["203.0.113.0/24"],
             admins: ["arn:aws:iam::123456789012:role/platform-admin"],
             kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/existing",
+            logsKmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/logs",
+            clusterName: "Prod_GPU-1",
+            logRetentionDays: 365,
+            imageRepositoryArns: ["arn:aws:ecr:us-west-2:123456789012:repository/modelship", "arn:aws:ecr:eu-west-1:123456789012:repository/team/model"],
             scaleDownDelay: "30m",
             systemNodeGroup: { instanceTypes: ["m7g.large"], minSize: 3, maxSize: 5 },
             gpuNodeGroups: [
@@ -319,6 +424,23 @@ describe("GpuCluster with an existing VPC, public CIDRs, admins, a key, Bottlero
             tags: { team: "ml" },
         });
         await recorder.settle();
+    });
+
+    it("names the cluster and its log group as given, keeping logs as long as asked", () => {
+        expect(recorder.one(CLUSTER, "prod-eks").inputs.name).toBe("Prod_GPU-1");
+        const group = recorder.one(LOG_GROUP, "prod-control-plane-logs").inputs;
+        expect(group.name).toBe("/aws/eks/Prod_GPU-1/cluster");
+        expect(group.retentionInDays).toBe(365);
+    });
+
+    it("lets nodes pull the listed repositories of their own account", () => {
+        const statements = JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy", "prod-node-image-pull").inputs.policy).Statement;
+        expect(statements.find((st: { Sid: string }) => st.Sid === "PullListedRepositories")).toEqual({
+            Sid: "PullListedRepositories",
+            Effect: "Allow",
+            Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            Resource: ["arn:aws:ecr:us-west-2:123456789012:repository/modelship", "arn:aws:ecr:eu-west-1:123456789012:repository/team/model"],
+        });
     });
 
     it("uses the given VPC and creates none", () => {
@@ -349,6 +471,7 @@ describe("GpuCluster with an existing VPC, public CIDRs, admins, a key, Bottlero
     it("encrypts secrets with the given key and creates none", () => {
         expect(recorder.one(CLUSTER, "prod-eks").inputs.encryptionConfigKeyArn).toBe("arn:aws:kms:us-west-2:123456789012:key/existing");
         expect(recorder.ofType("aws:kms/key:Key").filter((k) => k.name.startsWith("prod"))).toHaveLength(0);
+        expect(recorder.one(LOG_GROUP, "prod-control-plane-logs").inputs.kmsKeyId).toBe("arn:aws:kms:us-west-2:123456789012:key/logs");
         expect(recorder.one(CLUSTER, "prod-eks").inputs.version).toBe("1.32");
     });
 
@@ -402,8 +525,14 @@ describe("GpuCluster fails at construction on invalid args", () => {
             { gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 1 }, { name: "l4", instanceTypes: ["g6.2xlarge"], maxSize: 1 }] },
             /gpuNodeGroups\[1\]\.name "l4" is also the name of gpuNodeGroups\[0\]/,
         ],
-        ["a world-open API endpoint", { ...base, publicAccessCidrs: ["0.0.0.0/0"] }, /publicAccessCidrs\[0\] "0\.0\.0\.0\/0" opens the API endpoint/],
+        ["a world-open API endpoint", { ...base, publicAccessCidrs: ["0.0.0.0/0"] }, /publicAccessCidrs together cover 4,294,967,296 addresses/],
+        ["the internet in two halves", { ...base, publicAccessCidrs: ["0.0.0.0/1", "128.0.0.0/1"] }, /publicAccessCidrs together cover 4,294,967,296 addresses/],
         ["subnets without a VPC", { ...base, privateSubnetIds: ["subnet-a", "subnet-b"] }, /vpcId is required with privateSubnetIds/],
+        ["a cluster name EKS refuses", { ...base, clusterName: "-bad.name" }, /clusterName "-bad\.name" must be 1-100 letters, digits, "-" or "_"/],
+        ["a cluster name over 100 characters", { ...base, clusterName: "a".repeat(101) }, /clusterName "a+" must be 1-100/],
+        ["a retention CloudWatch refuses", { ...base, logRetentionDays: 45 }, /logRetentionDays 45 is not a retention CloudWatch accepts: use one of 1, 3, 5, 7, 14, 30, 60, 90/],
+        ["an account-wide repository wildcard", { ...base, imageRepositoryArns: ["arn:aws:ecr:us-west-2:123456789012:repository/*"] }, /imageRepositoryArns\[0\] "arn:aws:ecr:us-west-2:123456789012:repository\/\*" must be one ECR repository's ARN/],
+        ["a repository URL instead of an ARN", { ...base, imageRepositoryArns: ["123456789012.dkr.ecr.us-west-2.amazonaws.com/modelship"] }, /imageRepositoryArns\[0\] .* must be one ECR repository's ARN/],
     ])("rejects %s", (_what, args, message) => {
         expect(build(args)).toThrow(message);
         expect(build(args)).toThrow(/^GpuCluster "bad": /);

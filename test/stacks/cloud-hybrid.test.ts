@@ -49,6 +49,15 @@ describe("cloud target", () => {
         expect(group.taints).toEqual(expect.arrayContaining([expect.objectContaining({ key: "nvidia.com/gpu" })]));
     });
 
+    it("lets the GPU nodes pull the served image's repository and no other repository of the account", () => {
+        const repoArn = recorder.one("aws:ecr/repository:Repository", "cl-repo").state.arn;
+        const statements = JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy", "cl-cluster-node-image-pull").inputs.policy).Statement;
+        expect(statements.find((s: { Sid: string }) => s.Sid === "PullListedRepositories").Resource).toEqual([repoArn]);
+        expect(statements.filter((s: { Resource: unknown; Condition?: unknown }) => s.Resource === "*" && s.Condition === undefined).map((s: { Action: unknown }) => s.Action)).toEqual([
+            "ecr:GetAuthorizationToken",
+        ]);
+    });
+
     it("wires the Secrets Manager secret into the pod by name", async () => {
         const spec = podSpec(deployments().filter(under("cl-"))[0]);
         const secretName = await valueOf(out.secrets!.secretName);
