@@ -71,7 +71,7 @@ describe("GitHub workflows", () => {
         const uses = [...read(file).matchAll(/^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/gm)];
         expect(uses.length).toBeGreaterThan(0);
         for (const [, ref, rest] of uses) {
-            expect(ref).toMatch(/^[\w.-]+\/[\w.\/-]+@[0-9a-f]{40}$/);
+            expect(ref).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/);
             expect(rest).toMatch(/^\s+# v\d+\.\d+\.\d+$/);
         }
     });
