@@ -37,7 +37,7 @@ describe('Dockerfile', () => {
   });
 
   it('has build, deps and the cpu and gpu runtime stages, cpu last (the default target)', () => {
-    expect([...byStage.keys()]).toEqual(['build', 'deps', 'deps-gpu', 'gpu', 'cpu']);
+    expect([...byStage.keys()]).toEqual(['build', 'model', 'deps', 'deps-gpu', 'deps-cpu', 'gpu', 'cpu']);
   });
 
   it('pins every base image by exact version tag and digest', () => {
@@ -46,8 +46,10 @@ describe('Dockerfile', () => {
     );
     expect(initialArgs.NODE_IMAGE).toMatch(/^node:\d+\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/);
     expect(initialArgs.CUDA_IMAGE).toMatch(/^nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    expect(initialArgs.DEBIAN_IMAGE).toMatch(/^debian:bookworm-slim@sha256:[0-9a-f]{64}$/);
     for (const from of dockerfile.getFROMs()) {
-      expect(['${NODE_IMAGE}', '${CUDA_IMAGE}', 'deps']).toContain(from.getImage());
+      // `scratch` is the model stage: no image at all.
+      expect(['${NODE_IMAGE}', '${CUDA_IMAGE}', '${DEBIAN_IMAGE}', 'deps', 'scratch']).toContain(from.getImage());
     }
   });
 
@@ -84,7 +86,10 @@ describe('Dockerfile', () => {
     it('sets NODE_ENV=production, defaults to the baked demo model and exposes the port', () => {
       const env = of(stage, 'ENV').map(args).join(' ');
       expect(env).toMatch(/NODE_ENV=production/);
-      expect(env).toMatch(/MODEL_PATH=\/app\/models\/demo\/model\.onnx/);
+      expect(env).toMatch(/MODEL_PATH=\/app\/model\/\$\{MODEL_FILE\}/);
+      expect(env).toMatch(/MODEL_NAME=\$\{MODEL_NAME\}/);
+      const stageArgs = Object.fromEntries(of(stage, 'ARG').map((a) => args(a).split('=')));
+      expect(stageArgs).toMatchObject({ MODEL_NAME: 'demo', MODEL_FILE: 'model.onnx' });
       expect(env).toMatch(/PORT=8080/);
       expect(of(stage, 'EXPOSE').map(args)).toEqual(['8080']);
     });
@@ -92,9 +97,9 @@ describe('Dockerfile', () => {
     it('copies only runtime artifacts from earlier stages', () => {
       const copies = of(stage, 'COPY').map(args);
       const allowed = [
-        /^--from=deps(-gpu)? \/app\/node_modules \.\/node_modules$/,
+        /^--from=deps-(gpu|cpu) \/app\/node_modules \.\/node_modules$/,
         /^--from=build \/src\/package\.json \.\/package\.json$/,
-        /^--from=build \/src\/models\/demo\/model\.onnx \.\/models\/demo\/model\.onnx$/,
+        /^--from=model \/ \.\/model\/$/,
         /^--from=build \/src\/dist\/src \.\/dist\/src$/,
         /^--from=build \/usr\/local\/bin\/node \/usr\/local\/bin\/node$/,
       ];
@@ -114,7 +119,7 @@ describe('Dockerfile', () => {
   it('gpu stage uses the CUDA base and the CUDA-enabled dependencies', () => {
     expect(dockerfile.getFROMs().find((f) => f.getBuildStage() === 'gpu')!.getImage()).toBe('${CUDA_IMAGE}');
     expect(of('gpu', 'COPY').map(args)).toContain('--from=deps-gpu /app/node_modules ./node_modules');
-    expect(of('cpu', 'COPY').map(args)).toContain('--from=deps /app/node_modules ./node_modules');
+    expect(of('cpu', 'COPY').map(args)).toContain('--from=deps-cpu /app/node_modules ./node_modules');
   });
 
   it('.dockerignore keeps local installs, build output and models out of the context', () => {
@@ -133,5 +138,37 @@ describe('Dockerfile builds anywhere the engine runs', () => {
     expect(runs.length).toBeGreaterThanOrEqual(2);
     for (const run of runs) expect(args(run)).toMatch(/^--mount=type=secret,id=ca,required=false NODE_EXTRA_CA_CERTS=\/run\/secrets\/ca npm ci/);
     expect(text).not.toMatch(/^(COPY|ADD)\s.*\b(ca|cert)/im);
+  });
+});
+
+describe('Dockerfile: the model, the labels, no phoning home, no dead weight', () => {
+  it('bakes the model from a stage a named build context `model` can replace; the demo by default', () => {
+    const modelStage = byStage.get('model')!.map((i) => `${i.getKeyword()} ${args(i)}`);
+    expect(modelStage).toEqual(['FROM scratch AS model', 'COPY --from=build /src/models/demo/ /']);
+    for (const stage of RUNTIME) expect(of(stage, 'COPY').map(args)).toContain('--from=model / ./model/');
+  });
+
+  it.each(RUNTIME)('%s turns ONNX Runtime telemetry off', (stage) => {
+    expect(of(stage, 'ENV').map(args).join(' ')).toMatch(/\bORT_DISABLE_TELEMETRY=1\b/);
+  });
+
+  it.each(RUNTIME)('%s carries the OCI labels, version from package.json', (stage) => {
+    const labels = of(stage, 'LABEL').map(args).join(' ');
+    for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'source']) {
+      expect(labels).toContain(`org.opencontainers.image.${key}=`);
+    }
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+    expect(Object.fromEntries(of(stage, 'ARG').map((a) => args(a).split('=')))).toMatchObject({ VERSION: version });
+    expect(labels).toContain('org.opencontainers.image.licenses="Apache-2.0"');
+  });
+
+  it('cpu runs on plain Debian slim with only the Node binary copied in: no npm, yarn, corepack or headers', () => {
+    expect(dockerfile.getFROMs().find((f) => f.getBuildStage() === 'cpu')!.getImage()).toBe('${DEBIAN_IMAGE}');
+    expect(of('cpu', 'COPY').map(args)).toContain('--from=build /usr/local/bin/node /usr/local/bin/node');
+  });
+
+  it('prunes dev files and install-only packages from the runtime node_modules', () => {
+    expect(of('deps', 'RUN').map(args).join('\n')).toMatch(/prune-ort\.mjs node_modules[\s\S]*prune-dev-files\.mjs node_modules/);
+    for (const stage of ['deps-cpu', 'deps-gpu']) expect(of(stage, 'RUN').map(args).join('\n')).toMatch(/prune-install-deps\.mjs \./);
   });
 });
