@@ -144,6 +144,10 @@ export function keySettings(r: RecordedResource): string[] {
             push("target", i.target);
             push("platforms", i.platforms);
             push("tag", (i.tags ?? [])[0]);
+            // Your own model: the directory sent as the named build context, and the name it is served under.
+            push("model", i.context?.named?.model?.location);
+            push("modelName", i.buildArgs?.MODEL_NAME);
+            push("modelFile", i.buildArgs?.MODEL_FILE);
             break;
         case "eks:index:Cluster":
             push("version", i.version);

@@ -4,7 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRegistry } from "./image-registry";
-import { contextHash } from "./internal/context-hash";
+import { contextHash, listAllFiles } from "./internal/context-hash";
 import { ecrRefInRegion, registryHost } from "./internal/image-ref";
 import { cacheTag, deployedTag } from "./internal/registry-tags";
 import { ArgChecker } from "./internal/validation";
@@ -21,6 +21,22 @@ export interface ExternalRegistry {
     password?: pulumi.Input<string>;
     /** Repository (without tag) for BuildKit's registry cache, e.g. `ghcr.io/acme/model-server-cache`. Default none. */
     cacheRepositoryUrl?: pulumi.Input<string>;
+}
+
+/** Your own ONNX model, baked into the image in place of the demo. */
+export interface ModelArgs {
+    /**
+     * The `.onnx` file (relative to the working directory or absolute). Its directory is sent whole to BuildKit as the
+     * named build context `model` and baked into `/app/model/`, so it must hold this file and its `externalData` only.
+     */
+    path: string;
+    /** Name it is served under (`/v2/models/<name>`), `^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`. Default: the file name without `.onnx`. */
+    name?: string;
+    /**
+     * External-data files the model reads (`model.onnx.data`, the usual form above 2 GB), relative to its directory.
+     * Default none.
+     */
+    externalData?: string[];
 }
 
 /** Arguments of {@link InferenceImage}. */
@@ -45,6 +61,8 @@ export interface InferenceImageArgs {
     buildOnPreview?: boolean;
     /** Any string; changing it changes the tag and forces a rebuild of unchanged sources. Default none. */
     rebuildTrigger?: string;
+    /** The model to serve; its bytes are part of the tag hash. Default: the Dockerfile's demo model (served as `demo`). */
+    model?: ModelArgs;
 }
 
 /** Defaults, in one place. */
@@ -58,13 +76,96 @@ export const INFERENCE_IMAGE_DEFAULTS = {
     tagHashLength: 16,
 } as const;
 
+/** The Dockerfile's contract for a model: a named build context and two build arguments. */
+export const MODEL_BUILD = {
+    /** Named build context holding the model directory. */
+    context: "model",
+    /** Build argument: the served name. */
+    nameArg: "MODEL_NAME",
+    /** Build argument: the `.onnx` file's name inside the directory. */
+    fileArg: "MODEL_FILE",
+} as const;
+
+/** Served model names the inference server accepts (its `MODEL_NAME`). */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** The served name of a model file when none is given: its file name without `.onnx`. Pure. */
+export function defaultModelName(modelPath: string): string {
+    return path.basename(modelPath).replace(/\.onnx$/i, "");
+}
+
 /** Platforms BuildKit can build for that make sense for an inference server. */
 export const SUPPORTED_PLATFORMS = ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/ppc64le", "linux/s390x"];
+
+/** A model after validation. */
+export interface ResolvedModel {
+    /** Absolute directory sent as the named build context. */
+    dir: string;
+    /** The `.onnx` file's name inside `dir`. */
+    file: string;
+    /** Served name. */
+    name: string;
+}
 
 /** Resolved paths, after validation. */
 export interface ResolvedBuildPaths {
     context: string;
     dockerfile: string;
+    model?: ResolvedModel;
+}
+
+/** Checks `args.model` against the filesystem, recording problems on `c`; returns the resolved model when sound. */
+function validateModel(c: ArgChecker, model: ModelArgs, buildArgs: Record<string, string> | undefined): ResolvedModel | undefined {
+    for (const arg of [MODEL_BUILD.nameArg, MODEL_BUILD.fileArg]) {
+        c.check(buildArgs?.[arg] === undefined, `buildArgs.${arg}`, `is set from model: remove it from buildArgs (set model.name / model.path instead)`);
+    }
+    if (typeof model.path !== "string" || model.path === "") {
+        c.check(false, "model.path", "is empty: give the path of your .onnx file");
+        return undefined;
+    }
+    const file = path.resolve(model.path);
+    const name = model.name ?? defaultModelName(file);
+    c.check(
+        MODEL_NAME_PATTERN.test(name),
+        "model.name",
+        model.name === undefined
+            ? `is not set and the file name "${path.basename(file)}" does not make a valid served name: set model.name (letters, digits, _ . -; up to 128, starting with a letter or digit)`
+            : `"${name}" is not a valid served name: use letters, digits, _ . - (up to 128, starting with a letter or digit)`,
+    );
+    c.check(/\.onnx$/i.test(file), "model.path", `"${model.path}" is not an .onnx file: export your model to ONNX (torch.onnx.export, tf2onnx) and point model.path at it`);
+    const lst = fs.existsSync(file) ? fs.lstatSync(file) : undefined;
+    if (!lst || !(lst.isFile() || lst.isSymbolicLink())) {
+        c.check(false, "model.path", `"${model.path}" does not exist: export the model there or fix the path`);
+        return undefined;
+    }
+    // BuildKit copies a symbolic link as a link, so the image would hold a dangling one.
+    c.check(!lst.isSymbolicLink(), "model.path", `"${model.path}" is a symbolic link, which BuildKit copies as a link: copy the file itself into the directory`);
+    c.check(lst.size > 0, "model.path", `"${model.path}" is empty: export the model again`);
+    const dir = path.dirname(file);
+    const externalData = model.externalData ?? [];
+    const declared = new Set([path.basename(file)]);
+    for (const [i, rel] of externalData.entries()) {
+        const field = `model.externalData[${i}]`;
+        const inside = typeof rel === "string" && rel !== "" && !path.isAbsolute(rel) && !path.normalize(rel).split(path.sep).includes("..");
+        c.check(inside, field, `"${rel}" must be a path relative to the model's directory, inside it (e.g. "model.onnx.data")`);
+        if (!inside) continue;
+        const full = path.join(dir, rel);
+        const st = fs.existsSync(full) ? fs.lstatSync(full) : undefined;
+        c.check(st !== undefined && st.isFile(), field, `"${rel}" is not a file in ${dir}: export the external data there, or remove it from the list`);
+        declared.add(path.normalize(rel).split(path.sep).join("/"));
+    }
+    // The whole directory is baked into the image and covered by the tag: refuse anything the model does not read.
+    const strays = listAllFiles(dir).filter((rel) => !declared.has(rel));
+    const hint = (rel: string) => (/\.(data|bin|weights?)$|_data$/i.test(rel) ? ` (if the model reads it, list it: externalData: ["${rel}"])` : "");
+    c.check(
+        strays.length === 0,
+        "model.path",
+        `"${model.path}": its directory ${dir} is baked whole into the image, but holds files the model does not declare: ${strays
+            .slice(0, 5)
+            .map((r) => `${r}${hint(r)}`)
+            .join(", ")}${strays.length > 5 ? `, and ${strays.length - 5} more` : ""}. Move the model (and its external data) into a directory of its own, or list its external-data files in model.externalData`,
+    );
+    return { dir, file: path.basename(file), name };
 }
 
 /** Validates the arguments against the filesystem; throws an error naming the field and the fix. */
@@ -88,6 +189,7 @@ export function validateInferenceImageArgs(name: string, args: InferenceImageArg
     }
     c.check(new Set(platforms).size === platforms.length, "platforms", "lists a platform twice");
     if (args.target !== undefined) c.check(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(args.target), "target", `"${args.target}" is not a valid build stage name`);
+    const model = args.model !== undefined ? validateModel(c, args.model, args.buildArgs) : undefined;
     c.check(args.registry !== undefined && args.registry !== null, "registry", "is required: pass an ImageRegistry or { repositoryUrl } of another registry");
     if (args.registry && !(args.registry instanceof ImageRegistry)) {
         const url = args.registry.repositoryUrl;
@@ -97,7 +199,12 @@ export function validateInferenceImageArgs(name: string, args: InferenceImageArg
         }
     }
     c.done();
-    return { context, dockerfile };
+    return { context, dockerfile, model };
+}
+
+/** A path as the build sees it: relative to the program's directory, since an absolute one differs between machines and would diff. */
+function relativeLocation(p: string): string {
+    return path.relative(process.cwd(), p) || ".";
 }
 
 /** The tag for a build: an optional stage prefix and a content hash of the inputs. Pure given the files. */
@@ -125,6 +232,8 @@ export class InferenceImage extends pulumi.ComponentResource {
     readonly repositoryUrl: pulumi.Output<string>;
     /** The platforms built. */
     readonly platforms: string[];
+    /** The served name of `model`; undefined for the demo (served as `demo` unless the deployment renames it). */
+    readonly modelName: string | undefined;
 
     /**
      * The same digest in an ECR replica region (see `ImageRegistry.replicationRegions`): what devices near that region
@@ -140,10 +249,17 @@ export class InferenceImage extends pulumi.ComponentResource {
 
         const d = INFERENCE_IMAGE_DEFAULTS;
         const platforms = args.platforms ?? [...d.platforms];
-        const buildArgs = { SOURCE_DATE_EPOCH: d.sourceDateEpoch, ...(args.buildArgs ?? {}) };
+        const model = paths.model;
+        // No model: no named context and no model build args, so the demo image keeps the tag it always had.
+        const buildArgs: Record<string, string> = {
+            SOURCE_DATE_EPOCH: d.sourceDateEpoch,
+            ...(args.buildArgs ?? {}),
+            ...(model ? { [MODEL_BUILD.nameArg]: model.name, [MODEL_BUILD.fileArg]: model.file } : {}),
+        };
+        const namedContexts = model ? { [MODEL_BUILD.context]: model.dir } : undefined;
         const tag = imageTag(
             args.target,
-            contextHash({ context: paths.context, dockerfile: paths.dockerfile, target: args.target, platforms, buildArgs, rebuildTrigger: args.rebuildTrigger }),
+            contextHash({ context: paths.context, dockerfile: paths.dockerfile, target: args.target, platforms, buildArgs, rebuildTrigger: args.rebuildTrigger, namedContexts }),
         );
 
         const registry = args.registry;
@@ -178,9 +294,11 @@ export class InferenceImage extends pulumi.ComponentResource {
         const image = new dockerBuild.Image(
             `${name}-image`,
             {
-                // Relative to the program's directory: an absolute path differs between machines and would diff.
-                context: { location: path.relative(process.cwd(), paths.context) || "." },
-                dockerfile: { location: path.relative(process.cwd(), paths.dockerfile) },
+                context: {
+                    location: relativeLocation(paths.context),
+                    named: model ? { [MODEL_BUILD.context]: { location: relativeLocation(model.dir) } } : undefined,
+                },
+                dockerfile: { location: relativeLocation(paths.dockerfile) },
                 target: args.target,
                 platforms: platforms as dockerBuild.Platform[],
                 buildArgs,
@@ -204,6 +322,7 @@ export class InferenceImage extends pulumi.ComponentResource {
         this.digest = image.digest;
         this.ref = pulumi.interpolate`${repositoryUrl}@${image.digest}`;
         this.platforms = platforms;
-        this.registerOutputs({ ref: this.ref, digest: this.digest, tag: this.tag, taggedName: this.taggedName, repositoryUrl: this.repositoryUrl });
+        this.modelName = model?.name;
+        this.registerOutputs({ ref: this.ref, digest: this.digest, tag: this.tag, taggedName: this.taggedName, repositoryUrl: this.repositoryUrl, modelName: this.modelName });
     }
 }

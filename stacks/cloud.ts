@@ -4,7 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
-import { type CloudConfig, imageBuildArgs, repositoryArgs } from "./config";
+import { type CloudConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
     /** Secret values by name (Pulumi secrets), wired into the pods. */
@@ -23,6 +23,8 @@ export interface CloudTargetOutputs {
 /** Builds the cloud target from its configuration. Callable from any Pulumi program. */
 export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOptions): CloudTargetOutputs {
     const prefix = args.name;
+    // One served name for the image's build arg and every deployment's MODEL_NAME; a missing model file fails here.
+    const served = servedModel(args);
     const registry = new ImageRegistry(
         prefix,
         repositoryArgs(args.repository),
@@ -32,6 +34,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         `${prefix}-image`,
         {
             ...imageBuildArgs(args.image, { target: "gpu", platforms: ["linux/amd64"] }),
+            model: served.model,
             registry,
         },
         opts,
@@ -68,7 +71,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             namespace: svc.namespace,
             createNamespace: secrets === undefined,
             port: svc.port,
-            modelName: args.modelName,
+            modelName: served.modelName,
             gpu: svc.gpusPerPod,
             scheduling: svc.gpusPerPod > 0 ? cluster.gpuScheduling : undefined,
             replicas: svc.replicas,

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { defaultModelName, MODEL_NAME_PATTERN, type ModelArgs } from "../components/inference-image";
 
 export const CONFIG_NAMESPACE = "modelship";
 export const TARGETS = ["cloud", "edge", "hybrid"] as const;
@@ -39,6 +40,20 @@ const imageSchema = z
     })
     .strict()
     .default({ context: "inference-image" });
+
+const modelNameSchema = z.string().regex(MODEL_NAME_PATTERN, "expected a served model name: letters, digits, _ . - (up to 128, starting with a letter or digit)");
+
+const modelSchema = z
+    .object({
+        /** The .onnx file, relative to the project root. */
+        path: z.string().min(1),
+        /** Served name; default the file name without .onnx. */
+        name: modelNameSchema.optional(),
+        /** External-data files, relative to the model's directory. */
+        externalData: z.array(z.string().min(1)).optional(),
+    })
+    .strict()
+    .optional();
 
 const repositorySchema = z
     .object({
@@ -135,7 +150,10 @@ const onPremSchema = z
 const common = {
     /** Prefix of every resource name (and the default ECR repository name, so at least 2 characters). */
     name: name.min(2).default("modelship"),
-    modelName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).default("demo"),
+    /** Served name of the model; `model.name` is preferred with `model`. Default: see {@link servedModel}. */
+    modelName: modelNameSchema.optional(),
+    /** Your own ONNX model, baked into the image. Default: the demo. */
+    model: modelSchema,
     image: imageSchema,
     repository: repositorySchema,
     /** Names of secret config keys to wire into the pods (each read with requireSecret). */
@@ -183,9 +201,9 @@ export type HybridConfig = z.infer<typeof hybridSchema>;
 
 /** Keys each target reads (besides `target`), for error messages and the README. */
 const KEYS: Record<Target, string[]> = {
-    cloud: ["name", "modelName", "image", "repository", "secrets", "cluster", "service"],
-    edge: ["name", "modelName", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices"],
-    hybrid: ["name", "modelName", "image", "repository", "secrets", "cluster", "service", "onPrem"],
+    cloud: ["name", "modelName", "model", "image", "repository", "secrets", "cluster", "service"],
+    edge: ["name", "modelName", "model", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices"],
+    hybrid: ["name", "modelName", "model", "image", "repository", "secrets", "cluster", "service", "onPrem"],
 };
 
 /** Reads one non-secret key; returns JSON-decoded objects and plain strings. */
@@ -292,4 +310,29 @@ export function imageBuildArgs(image: z.infer<typeof imageSchema>, defaults: { t
         target: image.target ?? defaults.target,
         platforms: image.platforms ?? defaults.platforms,
     };
+}
+
+/** The name the demo model is served under (the Dockerfile's default `MODEL_NAME`). */
+export const DEMO_MODEL_NAME = "demo";
+
+/**
+ * `modelship:model` and `modelship:modelName` as the image's model and the one name every deployment serves it under
+ * (model.name, else modelName, else the file name without .onnx; the demo is served as `demo` unless modelName says
+ * otherwise). Refuses a missing model file and two different names.
+ */
+export function servedModel(config: { model?: z.infer<typeof modelSchema>; modelName?: string }): { model?: ModelArgs; modelName: string } {
+    const { model, modelName } = config;
+    if (!model) return { modelName: modelName ?? DEMO_MODEL_NAME };
+    const file = projectPath(model.path);
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        throw new ConfigError(`${CONFIG_NAMESPACE}:model.path`, `"${model.path}" (${file}) is not a file: export your model to ONNX there, or fix the path (relative to the project root)`);
+    }
+    if (model.name !== undefined && modelName !== undefined && model.name !== modelName) {
+        throw new ConfigError(
+            `${CONFIG_NAMESPACE}:modelName`,
+            `"${modelName}" differs from ${CONFIG_NAMESPACE}:model.name "${model.name}": remove ${CONFIG_NAMESPACE}:modelName (model.name names the served model)`,
+        );
+    }
+    const name = model.name ?? modelName ?? defaultModelName(file);
+    return { model: { path: file, name, externalData: model.externalData }, modelName: name };
 }

@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
-import { type EdgeConfig, imageBuildArgs, repositoryArgs } from "./config";
+import { type EdgeConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
 export const EDGE_PLATFORMS = ["linux/amd64", "linux/arm64"];
@@ -46,6 +46,8 @@ export function deployerPrincipal(opts?: pulumi.InvokeOutputOptions): pulumi.Out
 /** Builds the edge target from its configuration. Callable from any Pulumi program. */
 export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResourceOptions): EdgeTargetOutputs {
     const prefix = config.name;
+    // One served name for the image's build arg and every deployment's MODEL_NAME; a missing model file fails here.
+    const served = servedModel(config);
     const secretValues = config.secretValues ?? {};
     const secret = (key: string): pulumi.Input<string> => {
         const value = secretValues[key];
@@ -74,6 +76,7 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
         `${prefix}-image`,
         {
             ...imageBuildArgs(config.image, { target: "cpu", platforms: EDGE_PLATFORMS }),
+            model: served.model,
             registry,
         },
         opts,
@@ -106,7 +109,7 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
                     gpus: device.gpus,
                     hostPort: device.hostPort,
                     memoryMb: device.memoryMb,
-                    modelName: config.modelName,
+                    modelName: served.modelName,
                     env,
                     registryAuth: { username: token.userName, password: token.password },
                 },

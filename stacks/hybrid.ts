@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { InferenceService, SecretWiring, ServingAddons } from "../components";
 import { cloudTarget, type CloudTargetOutputs } from "./cloud";
-import { type HybridConfig } from "./config";
+import { type HybridConfig, servedModel } from "./config";
 
 export interface HybridTargetArgs extends HybridConfig {
     /** Secret values by name (Pulumi secrets), wired into the pods of both clusters. */
@@ -44,7 +44,7 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
             namespace: o.namespace,
             createNamespace: secrets === undefined,
             port: o.port,
-            modelName: args.modelName,
+            modelName: servedModel(args).modelName,
             gpu: o.gpusPerPod,
             // GPU pods also tolerate the nvidia.com/gpu taint (InferenceService adds it when gpu > 0).
             scheduling: o.nodeSelector ? { nodeSelector: o.nodeSelector } : undefined,

@@ -3,12 +3,15 @@
  *
  * It honours `.dockerignore` (or `<Dockerfile>.dockerignore`, which BuildKit prefers), hashes each included file's
  * path, content and executable bit only (git records no other mode bits, so umask and mtimes never leak in), and mixes
- * in the Dockerfile and every build setting that changes the image.
+ * in the Dockerfile and every build setting that changes the image. Named build contexts (the model directory) are
+ * hashed whole, as BuildKit sends them whole. File contents are streamed; large files go through the hash cache of
+ * `file-hash.ts`.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import dockerignore from "@balena/dockerignore";
+import { fileSha256, type FileHashOptions } from "./file-hash";
 
 export interface ContextHashInput {
     /** Build context directory. */
@@ -23,6 +26,10 @@ export interface ContextHashInput {
     buildArgs?: Record<string, string>;
     /** Free-form value that forces a new hash (and so a new tag and a rebuild) when changed. */
     rebuildTrigger?: string;
+    /** Named build contexts (`FROM <name>` / `COPY --from=<name>`) that are local directories, by name. Default none. */
+    namedContexts?: Record<string, string>;
+    /** Options of the file hash (its cache). Default: the shared cache for files of 64 MiB and more. */
+    fileHash?: FileHashOptions;
 }
 
 /** Reads the ignore patterns BuildKit would use for this context and Dockerfile. */
@@ -61,6 +68,11 @@ export function listContextFiles(context: string, patterns: string[]): string[] 
     return files.sort();
 }
 
+/** Every file, link and directory of a named context: BuildKit sends a named local context without ignore rules. */
+export function listAllFiles(dir: string): string[] {
+    return listContextFiles(dir, []);
+}
+
 /** The hex SHA-256 of the build inputs. */
 export function contextHash(input: ContextHashInput): string {
     const h = createHash("sha256");
@@ -75,15 +87,24 @@ export function contextHash(input: ContextHashInput): string {
     field("platforms", [...input.platforms].sort().join(","));
     for (const key of Object.keys(input.buildArgs ?? {}).sort()) field(`arg:${key}`, input.buildArgs![key]);
     field("rebuild", input.rebuildTrigger ?? "");
-    for (const rel of listContextFiles(input.context, readIgnorePatterns(input.context, input.dockerfile))) {
-        const full = path.join(input.context, rel);
-        const stat = fs.lstatSync(full);
-        if (stat.isSymbolicLink()) {
-            field(`link:${rel}`, fs.readlinkSync(full));
-        } else {
-            const executable = (stat.mode & 0o111) !== 0 ? "x" : "-";
-            field(`file:${rel}:${executable}`, createHash("sha256").update(fs.readFileSync(full)).digest("hex"));
+    const files = (dir: string, rels: string[], prefix: string): void => {
+        for (const rel of rels) {
+            const full = path.join(dir, rel);
+            const stat = fs.lstatSync(full);
+            if (stat.isSymbolicLink()) {
+                field(`${prefix}link:${rel}`, fs.readlinkSync(full));
+            } else {
+                const executable = (stat.mode & 0o111) !== 0 ? "x" : "-";
+                field(`${prefix}file:${rel}:${executable}`, fileSha256(full, input.fileHash));
+            }
         }
+    };
+    files(input.context, listContextFiles(input.context, readIgnorePatterns(input.context, input.dockerfile)), "");
+    // Only named contexts are labelled, so a build without any keeps the hash (and the tag) it had before they existed.
+    for (const name of Object.keys(input.namedContexts ?? {}).sort()) {
+        const dir = input.namedContexts![name];
+        field("named", name);
+        files(dir, listAllFiles(dir), `${name}:`);
     }
     return h.digest("hex");
 }

@@ -129,3 +129,59 @@ describe("plan errors name the key and the file", () => {
         await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(PlanError);
     });
 });
+
+describe("plan of a stack serving your own model", () => {
+    let dir: string;
+    beforeAll(() => {
+        dir = project(
+            [
+                "config:",
+                "  aws:region: us-west-2",
+                "  modelship:target: cloud",
+                "  modelship:model: { path: models/vision/vit.onnx, name: vit-b16, externalData: [vit.onnx.data] }",
+                "  modelship:cluster: { version: '1.33', gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }",
+                "",
+            ].join("\n"),
+        );
+        fs.mkdirSync(path.join(dir, "models", "vision"), { recursive: true });
+        fs.writeFileSync(path.join(dir, "models", "vision", "vit.onnx"), "graph");
+        fs.writeFileSync(path.join(dir, "models", "vision", "vit.onnx.data"), "weights");
+    });
+
+    it("shows the model's named build context, served name and file on the image, and the name on the deployment", async () => {
+        const result = await plan({ stack: "t", json: true, projectDir: dir });
+        const image = result.plan.resources.find((r) => r.type === "docker-build:index:Image");
+        expect((image?.inputs.context as { named: unknown }).named).toEqual({ model: { location: path.join("models", "vision") } });
+        expect(image?.inputs.buildArgs).toMatchObject({ MODEL_NAME: "vit-b16", MODEL_FILE: "vit.onnx" });
+        const deployment = result.plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment");
+        const env = (deployment?.inputs as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0].env;
+        expect(env).toContainEqual({ name: "MODEL_NAME", value: "vit-b16" });
+        const tree = await plan({ stack: "t", json: false, projectDir: dir });
+        expect(tree.text).toMatch(/\(docker-build:index:Image\)\s+target=gpu\s+platforms=linux\/amd64\s+tag=\S+:gpu-[0-9a-f]{16}\s+model=models\/vision\s+modelName=vit-b16\s+modelFile=vit\.onnx/);
+    });
+
+    it("gives a new tag when the model's bytes change and the same tag when they do not", async () => {
+        const tagOf = async () => {
+            const r = await plan({ stack: "t", json: true, projectDir: dir });
+            return (r.plan.resources.find((x) => x.type === "docker-build:index:Image")?.inputs.tags as string[])[0];
+        };
+        const first = await tagOf();
+        expect(await tagOf()).toBe(first);
+        fs.writeFileSync(path.join(dir, "models", "vision", "vit.onnx.data"), "weights-2");
+        expect(await tagOf()).not.toBe(first);
+    });
+
+    it("refuses a model file that is not there, naming the key", async () => {
+        const missing = project("config:\n  modelship:target: cloud\n  modelship:model: { path: models/none.onnx }\n  modelship:cluster: { version: '1.33', gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }\n");
+        await expect(plan({ stack: "t", json: true, projectDir: missing })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:model\.path: "models\/none\.onnx" \(.*\) is not a file/);
+    });
+
+    it("keeps the demo in the sample cloud stack: no named context, no model build args, served as demo", async () => {
+        const result = await plan({ stack: "cloud", json: true, projectDir: root });
+        const image = result.plan.resources.find((r) => r.type === "docker-build:index:Image");
+        expect((image?.inputs.context as { named?: unknown }).named).toBeUndefined();
+        expect(image?.inputs.buildArgs).toEqual({ SOURCE_DATE_EPOCH: "0" });
+        const deployment = result.plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment");
+        expect(JSON.stringify(deployment?.inputs)).toContain('{"name":"MODEL_NAME","value":"demo"}');
+    });
+});

@@ -5,7 +5,7 @@ import { installMockRuntime, isSecret, valueOf } from "../support/mocks";
 
 const recorder = installMockRuntime();
 import { ImageRegistry } from "../../components/image-registry";
-import { InferenceImage, imageTag, validateInferenceImageArgs } from "../../components/inference-image";
+import { defaultModelName, InferenceImage, imageTag, validateInferenceImageArgs } from "../../components/inference-image";
 import { contextHash, listContextFiles, readIgnorePatterns } from "../../components/internal/context-hash";
 
 const IMAGE = "docker-build:index:Image";
@@ -196,5 +196,146 @@ describe("InferenceImage validation", () => {
     });
     it("rejects a missing registry", () => {
         expect(() => validateInferenceImageArgs("img", { context: makeContext() } as never)).toThrow(/registry is required/);
+    });
+});
+
+/** A throwaway model directory: a fake .onnx (the component hashes and passes it, never parses it) and extra files. */
+function makeModel(files: Record<string, string> = { "resnet.onnx": "onnx-bytes-v1" }): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-model-"));
+    for (const [rel, content] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, rel), content);
+    }
+    return dir;
+}
+
+describe("InferenceImage with your own model", () => {
+    const registry = { repositoryUrl: "ghcr.io/acme/model-server" };
+    let ctx: string;
+    let modelDir: string;
+    let image: InferenceImage;
+    beforeAll(async () => {
+        ctx = makeContext();
+        modelDir = makeModel({ "llm.onnx": "graph", "llm.onnx.data": "weights" });
+        image = new InferenceImage("own", { context: ctx, target: "cpu", registry, model: { path: path.join(modelDir, "llm.onnx"), name: "llm-7b", externalData: ["llm.onnx.data"] } });
+        await recorder.settle();
+    });
+
+    it("passes the model's directory as the named build context 'model', relative to the program's directory", () => {
+        const img = recorder.one(IMAGE, "own-image");
+        expect(img.inputs.context).toEqual({ location: path.relative(process.cwd(), ctx), named: { model: { location: path.relative(process.cwd(), modelDir) } } });
+        expect(path.isAbsolute(img.inputs.context.named.model.location)).toBe(false);
+    });
+
+    it("sets MODEL_NAME and MODEL_FILE build args, and exposes the served name", () => {
+        expect(recorder.one(IMAGE, "own-image").inputs.buildArgs).toEqual({ SOURCE_DATE_EPOCH: "0", MODEL_NAME: "llm-7b", MODEL_FILE: "llm.onnx" });
+        expect(image.modelName).toBe("llm-7b");
+    });
+
+    it("tags with a hash that covers the model directory", async () => {
+        const tag = await valueOf(image.tag);
+        const withoutModel = imageTag("cpu", hashOf(ctx, { target: "cpu", buildArgs: { SOURCE_DATE_EPOCH: "0", MODEL_NAME: "llm-7b", MODEL_FILE: "llm.onnx" } }));
+        const withModel = imageTag("cpu", hashOf(ctx, { target: "cpu", buildArgs: { SOURCE_DATE_EPOCH: "0", MODEL_NAME: "llm-7b", MODEL_FILE: "llm.onnx" }, namedContexts: { model: modelDir } }));
+        expect(tag).toBe(withModel);
+        expect(tag).not.toBe(withoutModel);
+    });
+
+    it("serves the model under its file name without .onnx by default", async () => {
+        const dir = makeModel();
+        const img = new InferenceImage("stem", { context: makeContext(), registry, model: { path: path.join(dir, "resnet.onnx") } });
+        await recorder.settle();
+        expect(img.modelName).toBe("resnet");
+        expect(recorder.one(IMAGE, "stem-image").inputs.buildArgs).toMatchObject({ MODEL_NAME: "resnet", MODEL_FILE: "resnet.onnx" });
+        expect(defaultModelName("/m/My.Model.ONNX")).toBe("My.Model");
+    });
+
+    it("keeps the demo build unchanged without a model: no named context, no model build args", () => {
+        const img = recorder.one(IMAGE, "server-image");
+        expect(img.inputs.context.named).toBeUndefined();
+        expect(Object.keys(img.inputs.buildArgs)).toEqual(["SOURCE_DATE_EPOCH"]);
+    });
+});
+
+describe("content-hash tag with a model", () => {
+    const registry = { repositoryUrl: "ghcr.io/acme/m" };
+    const tagFor = async (name: string, ctx: string, model: { path: string; externalData?: string[] }) => {
+        const img = new InferenceImage(name, { context: ctx, registry, model });
+        return valueOf(img.tag);
+    };
+
+    it("changes when the model's bytes or its external data change, and stays when nothing changed", async () => {
+        const ctx = makeContext();
+        const dir = makeModel({ "m.onnx": "graph-v1", "m.onnx.data": "weights-v1" });
+        const model = { path: path.join(dir, "m.onnx"), externalData: ["m.onnx.data"] };
+        const first = await tagFor("h1", ctx, model);
+        expect(await tagFor("h2", ctx, model)).toBe(first);
+        fs.writeFileSync(path.join(dir, "m.onnx.data"), "weights-v2");
+        const second = await tagFor("h3", ctx, model);
+        expect(second).not.toBe(first);
+        fs.writeFileSync(path.join(dir, "m.onnx"), "graph-v2");
+        const third = await tagFor("h4", ctx, model);
+        expect(new Set([first, second, third]).size).toBe(3);
+    });
+
+    it("is the same for the same model bytes in two places (paths outside the directory do not count)", () => {
+        const ctx = makeContext();
+        const a = makeModel({ "m.onnx": "same" });
+        const b = makeModel({ "m.onnx": "same" });
+        expect(hashOf(ctx, { namedContexts: { model: a } })).toBe(hashOf(ctx, { namedContexts: { model: b } }));
+        expect(hashOf(ctx, { namedContexts: { model: a } })).not.toBe(hashOf(ctx, { namedContexts: { model: makeModel({ "m.onnx": "other" }) } }));
+    });
+
+    it("changes with the served name", () => {
+        const ctx = makeContext();
+        const dir = makeModel({ "m.onnx": "same" });
+        expect(hashOf(ctx, { buildArgs: { MODEL_NAME: "a" }, namedContexts: { model: dir } })).not.toBe(hashOf(ctx, { buildArgs: { MODEL_NAME: "b" }, namedContexts: { model: dir } }));
+    });
+});
+
+describe("InferenceImage model validation", () => {
+    const registry = { repositoryUrl: "ghcr.io/acme/m" };
+    const check = (model: Parameters<typeof validateInferenceImageArgs>[1]["model"], extra: object = {}) => () => validateInferenceImageArgs("img", { context: makeContext(), registry, model, ...extra });
+
+    it("refuses a missing file, one that is not .onnx, an empty one and a symbolic link", () => {
+        const dir = makeModel({ "m.onnx": "x", "empty.onnx": "", "m.pt": "torch" });
+        expect(check({ path: path.join(dir, "nope.onnx") })).toThrow(/InferenceImage "img": model.path ".*nope.onnx" does not exist: export the model there or fix the path/);
+        expect(check({ path: path.join(dir, "m.pt"), name: "m" })).toThrow(/model.path ".*m.pt" is not an .onnx file: export your model to ONNX/);
+        const emptyDir = makeModel({ "empty.onnx": "" });
+        expect(check({ path: path.join(emptyDir, "empty.onnx") })).toThrow(/model.path ".*empty.onnx" is empty/);
+        const linkDir = makeModel({});
+        fs.symlinkSync(path.join(dir, "m.onnx"), path.join(linkDir, "m.onnx"));
+        expect(check({ path: path.join(linkDir, "m.onnx") })).toThrow(/is a symbolic link, which BuildKit copies as a link: copy the file itself/);
+        expect(check({ path: "" })).toThrow(/model.path is empty: give the path of your .onnx file/);
+    });
+
+    it("refuses a directory holding files the model does not declare, suggesting externalData for data files", () => {
+        const dir = makeModel({ "m.onnx": "x", "m.onnx.data": "w", "notes.txt": "n", ".env": "SECRET=1" });
+        expect(check({ path: path.join(dir, "m.onnx") })).toThrow(
+            /model.path ".*m.onnx": its directory .* is baked whole into the image, but holds files the model does not declare: \.env, m\.onnx\.data \(if the model reads it, list it: externalData: \["m\.onnx\.data"\]\), notes\.txt\. Move the model/,
+        );
+        fs.rmSync(path.join(dir, "notes.txt"));
+        fs.rmSync(path.join(dir, ".env"));
+        expect(check({ path: path.join(dir, "m.onnx"), externalData: ["m.onnx.data"] })).not.toThrow();
+    });
+
+    it("accepts external data in a subdirectory and refuses a missing one or one outside the directory", () => {
+        const dir = makeModel({ "m.onnx": "x", "weights/w0.bin": "w" });
+        expect(check({ path: path.join(dir, "m.onnx"), externalData: ["weights/w0.bin"] })).not.toThrow();
+        expect(check({ path: path.join(dir, "m.onnx"), externalData: ["weights/w0.bin", "w1.bin"] })).toThrow(/model.externalData\[1\] "w1.bin" is not a file in .*: export the external data there, or remove it from the list/);
+        expect(check({ path: path.join(dir, "m.onnx"), externalData: ["weights/w0.bin", "../x.bin"] })).toThrow(/model.externalData\[1\] "..\/x.bin" must be a path relative to the model's directory, inside it/);
+        expect(check({ path: path.join(dir, "m.onnx"), externalData: ["weights/w0.bin", "/etc/passwd"] })).toThrow(/model.externalData\[1\]/);
+    });
+
+    it("refuses a served name the server would refuse, and a file name that makes none", () => {
+        const dir = makeModel({ "my model.onnx": "x" });
+        expect(check({ path: path.join(dir, "my model.onnx") })).toThrow(/model.name is not set and the file name "my model.onnx" does not make a valid served name: set model.name/);
+        expect(check({ path: path.join(dir, "my model.onnx"), name: "-bad" })).toThrow(/model.name "-bad" is not a valid served name/);
+        expect(check({ path: path.join(dir, "my model.onnx"), name: "x".repeat(129) })).toThrow(/model.name "x+" is not a valid served name/);
+        expect(check({ path: path.join(dir, "my model.onnx"), name: "my_model-1.0" })).not.toThrow();
+    });
+
+    it("refuses MODEL_NAME / MODEL_FILE in buildArgs beside a model", () => {
+        const dir = makeModel({ "m.onnx": "x" });
+        expect(check({ path: path.join(dir, "m.onnx") }, { buildArgs: { MODEL_NAME: "other" } })).toThrow(/buildArgs.MODEL_NAME is set from model: remove it from buildArgs/);
     });
 });
