@@ -7,6 +7,8 @@ export interface BatcherOptions {
   maxBatchSize: number;
   maxQueueDelayMs: number;
   maxQueueSize: number;
+  /** Rows waiting; the wait a request can face is about this over maxBatchSize session runs. */
+  maxQueueRows: number;
 }
 
 interface Pending {
@@ -81,12 +83,21 @@ export class Batcher {
     return this.running || this.queue.length > 0;
   }
 
+  get rowsQueued(): number {
+    return this.queuedRows;
+  }
+
   submit(req: InferRequest): Promise<Record<string, NamedTensor>> {
-    if (this.queue.length >= this.options.maxQueueSize) {
+    // Bounded in rows as well as requests: 512 requests of 64 rows are 512 runs' worth of waiting, not 512 units.
+    const full =
+      this.queue.length >= this.options.maxQueueSize
+        ? `${this.queue.length} requests waiting, MAX_QUEUE_SIZE ${this.options.maxQueueSize}`
+        : this.queuedRows + req.rows > this.options.maxQueueRows
+          ? `${this.queuedRows} rows waiting, MAX_QUEUE_ROWS ${this.options.maxQueueRows}`
+          : undefined;
+    if (full) {
       this.metrics.rejected.inc({ reason: 'queue_full' });
-      return Promise.reject(
-        new HttpError(503, `inference queue is full (${this.options.maxQueueSize} requests waiting); retry later`, { 'retry-after': '1' }),
-      );
+      return Promise.reject(new HttpError(503, `inference queue is full (${full}); retry later`, { 'retry-after': '1' }));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ req, enqueuedAt: performance.now(), resolve, reject });
