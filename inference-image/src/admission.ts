@@ -70,10 +70,10 @@ export function budgetedBody(raw: IncomingMessage, budget: BodyBudget, onRefused
 }
 
 /**
- * After an early answer (413, 503) to a request whose body is still arriving, keep reading and discarding it, up to
- * `maxBytes`, instead of closing under a client that writes its whole body before reading (Python http.client,
- * requests, tritonclient): closing with unread data sends a reset that destroys the answer in flight. Past the bound
- * the connection is cut; REQUEST_TIMEOUT_MS bounds the time.
+ * After an early answer (413, 503) to a request whose body is still arriving, keep reading and dropping it instead of
+ * closing under a client that writes its whole body before reading (Python http.client, requests, tritonclient):
+ * closing with unread data sends a reset that destroys the answer in flight. Past `maxBytes` the connection is cut.
+ * (A body Node itself dumps, never read by anyone, is dropped by Node; its declared length was checked by the caller.)
  */
 export function discardRest(raw: IncomingMessage, maxBytes: number): void {
   if (raw.complete || raw.destroyed) return;

@@ -128,12 +128,14 @@ export function buildServer(options: ServerOptions): InferenceServer {
 
   /**
    * fastify answers a body it will not read with `Connection: close`, and the socket then closes under a client still
-   * writing, which reads a reset instead of the answer. Keep the connection and drop the rest of the body instead.
+   * writing, which reads a reset instead of the answer. Keep the connection and read and drop the rest of the body,
+   * up to DISCARD_BODIES bodies (a declared length beyond that is closed at once) and REQUEST_TIMEOUT_MS.
    */
+  const discardLimit = DISCARD_BODIES * config.maxBodyBytes;
   const answerBeforeBody = (request: FastifyRequest, reply: FastifyReply) => {
-    if (draining) return;
+    if (draining || Number(request.headers['content-length']) > discardLimit) return;
     reply.removeHeader('connection');
-    reply.raw.once('finish', () => discardRest(request.raw, DISCARD_BODIES * config.maxBodyBytes));
+    reply.raw.once('finish', () => discardRest(request.raw, discardLimit));
   };
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {

@@ -197,7 +197,7 @@ describe('bad input is a 4xx naming the problem, never a 500 or a crash', () => 
     ['non-numeric element', withInput({ data: [...rows(1, 1)[0].slice(0, 10), 'x', ...rows(1, 1)[0].slice(11)] }), 400, /data\[10\] is "x", expected a number/],
     ['null element', withInput({ data: [null, ...rows(1, 1)[0].slice(1)] }), 400, /data\[0\] is null/],
     ['batch dim zero', withInput({ shape: [0, FEATURES], data: [] }), 400, /batch dimension must be at least 1/],
-    ['batch over MAX_BATCH_SIZE', inferBody(rows(5, 1)), 400, /batch dimension 5 exceeds MAX_BATCH_SIZE 4/],
+    ['batch over MAX_REQUEST_ROWS (defaults to MAX_BATCH_SIZE)', inferBody(rows(5, 1)), 400, /batch dimension 5 exceeds the 4-row limit per request \(MAX_REQUEST_ROWS\)/],
     ['duplicate input', { inputs: [good().inputs[0], good().inputs[0]] }, 400, /given more than once/],
     ['unknown output', { ...good(), outputs: [{ name: 'logits' }] }, 400, /unknown output "logits"/],
     ['body over the limit', inferBody(rows(20, 1)), 413, /larger than the 65536-byte limit/],
