@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { BODY_MEMORY_FACTOR } from './admission';
 import { DEMO_MODEL_PATH } from './paths';
 
 export { DEMO_MODEL_PATH };
@@ -32,7 +33,7 @@ const envSchema = z.object({
   MAX_REQUEST_ROWS: int(1, 1_000_000).optional(),
   MAX_QUEUE_ROWS: int(1, 10_000_000).optional(),
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
-  BODY_BUDGET_BYTES: int(1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  BODY_BUDGET_BYTES: int(8 * 1024, 64 * 1024 * 1024 * 1024).default(128 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   HEADERS_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   // Above AWS ALB's 60 s idle timeout, so the balancer (not the server) closes idle connections: no 502 races.
@@ -79,7 +80,7 @@ export interface Config {
   maxQueueRows: number;
   /** Largest request body; 413 beyond it. */
   maxBodyBytes: number;
-  /** Request body bytes being received, parsed or served at once; a request beyond it gets 503 + Retry-After. */
+  /** Memory for request bodies being received, parsed or served at once (BODY_MEMORY_FACTOR x their bytes); beyond it 503 + Retry-After. */
   bodyBudgetBytes: number;
   /** Whole request (headers + body) must arrive within this; 408 and close otherwise. */
   requestTimeoutMs: number;
@@ -117,8 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const conflicts = [
     maxQueueRows < maxRequestRows &&
       `  MAX_QUEUE_ROWS=${maxQueueRows} is below MAX_REQUEST_ROWS=${maxRequestRows}: a full-size request could never be queued; raise MAX_QUEUE_ROWS`,
-    e.BODY_BUDGET_BYTES < e.MAX_BODY_BYTES &&
-      `  BODY_BUDGET_BYTES=${e.BODY_BUDGET_BYTES} is below MAX_BODY_BYTES=${e.MAX_BODY_BYTES}: a full-size body could never be admitted; raise BODY_BUDGET_BYTES`,
+    e.BODY_BUDGET_BYTES < BODY_MEMORY_FACTOR * e.MAX_BODY_BYTES &&
+      `  BODY_BUDGET_BYTES=${e.BODY_BUDGET_BYTES} is below ${BODY_MEMORY_FACTOR} x MAX_BODY_BYTES=${e.MAX_BODY_BYTES} (a body costs ${BODY_MEMORY_FACTOR}x its size in memory): a full-size body could never be admitted; raise BODY_BUDGET_BYTES`,
     e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS &&
       `  HEADERS_TIMEOUT_MS=${e.HEADERS_TIMEOUT_MS} is above REQUEST_TIMEOUT_MS=${e.REQUEST_TIMEOUT_MS}: the headers are part of the request; lower HEADERS_TIMEOUT_MS`,
   ].filter((c): c is string => typeof c === 'string');

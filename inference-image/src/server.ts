@@ -90,6 +90,15 @@ export function buildServer(options: ServerOptions): InferenceServer {
   let active = 0;
   let idle: (() => void) | undefined;
   const budget = new BodyBudget(config.bodyBudgetBytes);
+  // Inference bodies admitted and not yet parsed are queued work too (ONNX Runtime's run holds the event loop, so they
+  // can pile up unread); their rows are estimated from their length and the bytes per row seen so far.
+  let arrivingBytes = 0;
+  let bytesPerRow: number | undefined;
+  const arriving = new WeakMap<FastifyRequest, number>();
+  const settleArrival = (request: FastifyRequest) => {
+    arrivingBytes -= arriving.get(request) ?? 0;
+    arriving.delete(request);
+  };
   const requestLog = (config.requestLogLevel === 'silent' ? undefined : config.requestLogLevel) as
     | 'fatal'
     | 'error'
@@ -133,14 +142,17 @@ export function buildServer(options: ServerOptions): InferenceServer {
    */
   const discardLimit = DISCARD_BODIES * config.maxBodyBytes;
   const answerBeforeBody = (request: FastifyRequest, reply: FastifyReply) => {
-    if (draining || Number(request.headers['content-length']) > discardLimit) return;
+    if (draining || Number(request.headers['content-length']) > discardLimit) {
+      reply.header('connection', 'close');
+      return;
+    }
     reply.removeHeader('connection');
-    reply.raw.once('finish', () => discardRest(request.raw, discardLimit));
+    discardRest(request.raw, discardLimit);
   };
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     if (err instanceof HttpError) {
-      if (err.statusCode === 503 && !request.raw.complete) answerBeforeBody(request, reply);
+      if (!request.raw.complete) answerBeforeBody(request, reply);
       return reply.code(err.statusCode).headers(err.headers).send({ error: capMessage(err.message) });
     }
     const code = (err as FastifyError).code;
@@ -173,6 +185,15 @@ export function buildServer(options: ServerOptions): InferenceServer {
   // Budget is taken as body bytes arrive and given back when the response is over (the parsed body lives until then).
   app.addHook('preParsing', async (request, reply, payload) => {
     const declared = Number(request.headers['content-length']);
+    // A full queue turns inference requests away before their body is parsed, so overload costs no parsing.
+    if (batcher && !draining && request.routeOptions.url?.endsWith('/infer')) {
+      const bytes = Number.isFinite(declared) ? declared : 0;
+      const refused = batcher.refusal(bytesPerRow ? Math.ceil(arrivingBytes / bytesPerRow) : 0);
+      if (refused) throw refused;
+      arrivingBytes += bytes;
+      arriving.set(request, bytes);
+      reply.raw.once('close', () => settleArrival(request));
+    }
     // fastify answers 413 to that without reading it.
     if (declared > config.maxBodyBytes) return payload;
     const { stream, release } = budgetedBody(request.raw, budget, () => metrics.rejected.inc({ reason: 'body_budget' }));
@@ -244,7 +265,8 @@ export function buildServer(options: ServerOptions): InferenceServer {
   app.get<{ Params: ModelParams }>('/v2/models/:name/ready', modelReady);
   app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version/ready', modelReady);
 
-  const infer = async (request: { params: ModelParams; body: unknown }, reply: FastifyReply) => {
+  const infer = async (request: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    settleArrival(request);
     const m = lookup(request.params);
     if (draining || !ready || !m || !batcher) {
       metrics.rejected.inc({ reason: draining ? 'draining' : 'not_ready' });
@@ -252,6 +274,8 @@ export function buildServer(options: ServerOptions): InferenceServer {
       return notReady(reply);
     }
     const req = parseInferRequest(request.body, m, config.maxRequestRows);
+    const length = Number(request.headers['content-length']);
+    if (length > 0) bytesPerRow = bytesPerRow === undefined ? length / req.rows : 0.9 * bytesPerRow + (0.1 * length) / req.rows;
     inFlight++;
     metrics.inFlight.inc();
     try {
@@ -295,6 +319,8 @@ export function buildServer(options: ServerOptions): InferenceServer {
       const ms = await warmUp(m);
       model = m;
       batcher = new Batcher(m, config, metrics);
+      // Until requests show their real size, assume the tightest JSON ("0," per element), which overestimates rows.
+      bytesPerRow = 2 * m.inputs.reduce((n, spec) => n + spec.shape.slice(1).reduce((a, d) => a * Math.max(1, d), 1), 0);
       ready = !draining;
       metrics.ready.set(ready ? 1 : 0);
       logger.info({ warmUpMs: Math.round(ms * 10) / 10, executionProvider: m.executionProvider }, 'warm-up inference done; ready');

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       interOpThreads: 1,
       maxRequestRows: 64,
       maxQueueRows: 256,
-      bodyBudgetBytes: 64 * 1024 * 1024,
+      bodyBudgetBytes: 128 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
       keepAliveTimeoutMs: 72_000,
@@ -38,7 +38,7 @@ describe('loadConfig', () => {
   it('reads the connection and request settings', () => {
     const c = loadConfig({
       BODY_BUDGET_BYTES: '1048576',
-      MAX_BODY_BYTES: '65536',
+      MAX_BODY_BYTES: '131072',
       REQUEST_TIMEOUT_MS: '5000',
       HEADERS_TIMEOUT_MS: '2000',
       KEEP_ALIVE_TIMEOUT_MS: '1000',
@@ -59,7 +59,7 @@ describe('loadConfig', () => {
 
   it.each([
     [{ MAX_REQUEST_ROWS: '100', MAX_QUEUE_ROWS: '50' }, /MAX_QUEUE_ROWS=50 is below MAX_REQUEST_ROWS=100.*raise MAX_QUEUE_ROWS/],
-    [{ BODY_BUDGET_BYTES: '2048', MAX_BODY_BYTES: '4096' }, /BODY_BUDGET_BYTES=2048 is below MAX_BODY_BYTES=4096.*raise BODY_BUDGET_BYTES/],
+    [{ BODY_BUDGET_BYTES: '16384', MAX_BODY_BYTES: '4096' }, /BODY_BUDGET_BYTES=16384 is below 8 x MAX_BODY_BYTES=4096.*raise BODY_BUDGET_BYTES/],
     [{ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }, /HEADERS_TIMEOUT_MS=5000 is above REQUEST_TIMEOUT_MS=1000/],
   ])('refuses settings that contradict each other: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -1,3 +1,4 @@
+import { BODY_MEMORY_FACTOR } from '../src/admission';
 import type { Model } from '../src/model';
 import {
   FEATURES,
@@ -90,17 +91,20 @@ describe('an oversized body is answered 413, and a client that writes it all bef
 });
 
 describe('body byte budget (BODY_BUDGET_BYTES)', () => {
-  const limits = { MAX_BODY_BYTES: String(512 * 1024), BODY_BUDGET_BYTES: String(1024 * 1024), REQUEST_TIMEOUT_MS: '20000' };
+  // A body is charged BODY_MEMORY_FACTOR (8) x its size: 8 MiB holds two 400 KiB bodies (6.4 MiB) but not a third.
+  const BUDGET = 8 * 1024 * 1024;
+  // The padded bodies look like many rows to the queue's estimate of arriving work; a roomy queue keeps that out of it.
+  const limits = { MAX_BODY_BYTES: String(512 * 1024), BODY_BUDGET_BYTES: String(BUDGET), REQUEST_TIMEOUT_MS: '20000', MAX_QUEUE_ROWS: '1000000' };
 
   it('answers 503 + Retry-After to a body that does not fit while others are being received, then admits again', async () => {
     await withServer(limits, async (srv) => {
       const size = 400 * 1024;
-      // Two bodies started and held open take 800 KiB of the 1 MiB budget at their first chunk.
+      // Two bodies started and held open take their share of the budget at their first chunk.
       const held = await Promise.all([openSocket(srv.url), openSocket(srv.url)]);
       const heldAnswers = held.map((s) => readResponse(s));
       const bodies = [paddedBody(size, 1), paddedBody(size, 2)];
       held.forEach((s, i) => s.write(Buffer.concat([Buffer.from(postHead(INFER, size)), bodies[i].subarray(0, 1024)])));
-      while (srv.server.bodyBudget.inUse < 2 * size) await sleep(5);
+      while (srv.server.bodyBudget.inUse < 2 * BODY_MEMORY_FACTOR * size) await sleep(5);
 
       const refused = await writeFirst(srv.url, postHead(INFER, size), paddedBody(size, 3));
       expect(refused.error).toBeUndefined();
@@ -114,7 +118,7 @@ describe('body byte budget (BODY_BUDGET_BYTES)', () => {
       held.forEach((s) => s.destroy());
       await sleep(20);
       expect(srv.server.bodyBudget.inUse).toBe(0);
-      expect(srv.server.bodyBudget.peak).toBe(2 * size);
+      expect(srv.server.bodyBudget.peak).toBe(2 * BODY_MEMORY_FACTOR * size);
       expect((await post(`${srv.url}${INFER}`, paddedBody(size, 4).toString())).status).toBe(200);
       const metrics = (await get(`${srv.url}/metrics`)).text;
       expect(metrics).toMatch(/modelship_inference_rejected_total\{reason="body_budget"\} 1/);
@@ -132,7 +136,7 @@ describe('body byte budget (BODY_BUDGET_BYTES)', () => {
         expect([200, 503]).toContain(a.status);
       }
       expect(answers.some((a) => a.status === 200)).toBe(true);
-      expect(srv.server.bodyBudget.peak).toBeLessThanOrEqual(1024 * 1024);
+      expect(srv.server.bodyBudget.peak).toBeLessThanOrEqual(BUDGET);
       expect(srv.server.bodyBudget.inUse).toBe(0);
     });
   });
@@ -213,6 +217,10 @@ describe('queueing is bounded in rows', () => {
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(refused.json.error).toMatch(/8 rows waiting, MAX_QUEUE_ROWS 8/);
+      // Refused before its body is read: a body that is not even JSON gets the 503, not a 400.
+      const unread = await post(url, '{"inputs": [');
+      expect(unread.status).toBe(503);
+      expect(unread.json.error).toMatch(/queue is full/);
       expect((await Promise.all(queued)).map((r) => r.status)).toEqual([200, 200]);
     });
   });
@@ -227,3 +235,23 @@ describe('queueing is bounded in rows', () => {
     });
   });
 });
+
+describe('inference bodies being received count as queued work', () => {
+  it('refuses before reading when the rows estimated from arriving bodies would overflow MAX_QUEUE_ROWS', async () => {
+    // Until requests show their size, a row is assumed to take 2 bytes per element (512 for the demo model).
+    await withServer({ MAX_QUEUE_ROWS: '64', MAX_BODY_BYTES: String(512 * 1024), REQUEST_TIMEOUT_MS: '20000' }, async (srv) => {
+      const size = 40 * 1024; // about 80 rows by that estimate
+      const first = await openSocket(srv.url);
+      const answer = readResponse(first);
+      first.write(Buffer.concat([Buffer.from(postHead(INFER, size)), paddedBody(size, 1).subarray(0, 1024)]));
+      while (srv.server.bodyBudget.inUse === 0) await sleep(5);
+      const second = await writeFirst(srv.url, postHead(INFER, size), paddedBody(size, 2));
+      expect(second.status).toBe(503);
+      expect(second.text).toMatch(/0 rows waiting and about \d+ more being received, MAX_QUEUE_ROWS 64/);
+      first.write(paddedBody(size, 1).subarray(1024));
+      expect((await answer).status).toBe(200);
+      first.destroy();
+    });
+  });
+});
+
