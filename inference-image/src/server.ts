@@ -55,7 +55,7 @@ export interface InferenceServer {
   readonly batcher: Batcher | undefined;
   readonly ready: boolean;
   readonly draining: boolean;
-  /** Request body bytes held at once; see BODY_BUDGET_BYTES. */
+  /** Memory charged to request bodies held at once; see BODY_BUDGET_BYTES. */
   readonly bodyBudget: BodyBudget;
   /** Warms the model up, then turns readiness on. */
   attachModel(model: Model): Promise<void>;
@@ -187,7 +187,8 @@ export function buildServer(options: ServerOptions): InferenceServer {
     const declared = Number(request.headers['content-length']);
     // A full queue turns inference requests away before their body is parsed, so overload costs no parsing.
     if (batcher && !draining && request.routeOptions.url?.endsWith('/infer')) {
-      const bytes = Number.isFinite(declared) ? declared : 0;
+      // A body over MAX_BODY_BYTES is answered 413 unread, so it is not arriving work.
+      const bytes = Number.isFinite(declared) && declared <= config.maxBodyBytes ? declared : 0;
       const refused = batcher.refusal(bytesPerRow ? Math.ceil(arrivingBytes / bytesPerRow) : 0);
       if (refused) throw refused;
       arrivingBytes += bytes;
