@@ -7,18 +7,16 @@
  * Usage: npm run bench   (env BENCH_SECONDS per point, default 5;
  * BENCH_MAX_BATCH_SIZE / BENCH_MAX_QUEUE_DELAY_MS override the batched server's settings)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DEMO_MODEL_PATH } from '../src/paths';
 import { DEMO } from '../scripts/make-demo-model';
+import { startServer, stopServer } from './server-process';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const BATCHES = [1, 2, 4, 8, 16, 32, 64, 128];
 const CONCURRENCY = [1, 16, 64];
-const MAIN = join(__dirname, '..', 'src', 'main.js');
 
 function makeRows(count: number, seed: number): Float32Array {
   let s = seed;
@@ -46,29 +44,6 @@ async function inProcess(): Promise<Map<number, number>> {
   }
   await session.release();
   return result;
-}
-
-async function startServer(env: Record<string, string>): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DEVICE: 'cpu', MAX_QUEUE_SIZE: '1024', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    let port = 0;
-    proc.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const entry = JSON.parse(buf.slice(0, nl)) as { msg: string; address?: string };
-        buf = buf.slice(nl + 1);
-        if (entry.msg === 'listening') port = Number(new URL(entry.address!).port);
-        if (entry.msg.startsWith('warm-up inference done')) resolve(port);
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { proc, port };
 }
 
 function post(agent: Agent, port: number, body: Buffer): Promise<number> {
@@ -146,7 +121,7 @@ async function main(): Promise<void> {
   const rowsOut: string[] = [];
   const results = new Map<string, LoadResult>();
   for (const mode of modes) {
-    const { proc, port } = await startServer(mode.env);
+    const { proc, port } = await startServer({ MAX_QUEUE_SIZE: '1024', ...mode.env });
     try {
       for (const c of CONCURRENCY) {
         const r = await load(port, c, bodies);
@@ -156,8 +131,7 @@ async function main(): Promise<void> {
         );
       }
     } finally {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      await stopServer(proc);
     }
   }
   console.log('server over HTTP (1 row per request, loopback, load generator on the same cores):');

@@ -7,6 +7,8 @@ export interface BatcherOptions {
   maxBatchSize: number;
   maxQueueDelayMs: number;
   maxQueueSize: number;
+  /** Rows waiting; the wait a request can face is about this over maxBatchSize session runs. */
+  maxQueueRows: number;
 }
 
 interface Pending {
@@ -61,6 +63,7 @@ export class Batcher {
   private queuedRows = 0;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
+  private starting: NodeJS.Immediate | undefined;
   private readonly maxRows: number;
   /** Session runs so far; tests compare it with the number of requests. */
   runs = 0;
@@ -81,13 +84,39 @@ export class Batcher {
     return this.running || this.queue.length > 0;
   }
 
-  submit(req: InferRequest): Promise<Record<string, NamedTensor>> {
-    if (this.queue.length >= this.options.maxQueueSize) {
-      this.metrics.rejected.inc({ reason: 'queue_full' });
-      return Promise.reject(
-        new HttpError(503, `inference queue is full (${this.options.maxQueueSize} requests waiting); retry later`, { 'retry-after': '1' }),
-      );
+  get rowsQueued(): number {
+    return this.queuedRows;
+  }
+
+  /** Why a request of `rows` rows cannot be queued now, or undefined if it can. */
+  private fullFor(rows: number, arriving = 0): string | undefined {
+    // Bounded in rows as well as requests: 512 requests of 64 rows are 512 runs' worth of waiting, not 512 units.
+    if (this.queue.length >= this.options.maxQueueSize) return `${this.queue.length} requests waiting, MAX_QUEUE_SIZE ${this.options.maxQueueSize}`;
+    if (this.queuedRows + arriving + rows > this.options.maxQueueRows) {
+      const also = arriving > 0 ? ` and about ${arriving} more being received` : '';
+      return `${this.queuedRows} rows waiting${also}, MAX_QUEUE_ROWS ${this.options.maxQueueRows}`;
     }
+    return undefined;
+  }
+
+  /**
+   * The 503 for a request that could not be queued even with one row, counting `arriving` rows of requests already
+   * admitted and not yet parsed; checked before its body is read, so overload costs no parsing. Undefined when there
+   * is room.
+   */
+  refusal(arriving = 0): HttpError | undefined {
+    return this.refuse(this.fullFor(1, arriving));
+  }
+
+  private refuse(full: string | undefined): HttpError | undefined {
+    if (!full) return undefined;
+    this.metrics.rejected.inc({ reason: 'queue_full' });
+    return new HttpError(503, `inference queue is full (${full}); retry later`, { 'retry-after': '1' });
+  }
+
+  submit(req: InferRequest): Promise<Record<string, NamedTensor>> {
+    const refused = this.refuse(this.fullFor(req.rows));
+    if (refused) return Promise.reject(refused);
     return new Promise((resolve, reject) => {
       this.queue.push({ req, enqueuedAt: performance.now(), resolve, reject });
       this.queuedRows += req.rows;
@@ -97,12 +126,17 @@ export class Batcher {
   }
 
   private kick(): void {
-    if (this.running || this.queue.length === 0) return;
+    if (this.running || this.starting || this.queue.length === 0) return;
     const waited = performance.now() - this.queue[0].enqueuedAt;
     if (this.queuedRows >= this.maxRows || waited >= this.options.maxQueueDelayMs) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      void this.runNext();
+      // ONNX Runtime's run holds the event loop. Starting it on the next turn lets the requests that arrived meanwhile
+      // be read first: they join this batch, or find the queue full and get their 503 now rather than after the run.
+      this.starting = setImmediate(() => {
+        this.starting = undefined;
+        if (!this.running && this.queue.length > 0) void this.runNext();
+      });
     } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;

@@ -9,6 +9,35 @@ import { DATATYPES, type Datatype, type Model, type NamedTensor, type TensorData
 
 const parameters = z.record(z.string(), z.unknown()).optional();
 
+/** Most dims a tensor may declare; numpy's limit. Also bounds how deep `data` may nest. */
+export const MAX_RANK = 64;
+/** Longest user-supplied string an error message quotes; the rest is elided. */
+const MAX_QUOTE_CHARS = 64;
+/** Most dims an error message prints. */
+const MAX_SHAPE_DIMS_SHOWN = 8;
+
+/** Quotes user input for an error message without echoing an unbounded string. */
+export function quote(value: string): string {
+  return value.length <= MAX_QUOTE_CHARS ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, MAX_QUOTE_CHARS))}… (${value.length} characters)`;
+}
+
+/** Names a data element for an error message in bounded space (no JSON.stringify of a deep object). */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  switch (typeof v) {
+    case 'string':
+      return quote(v);
+    case 'number':
+    case 'boolean':
+      return String(v);
+    case 'object':
+      return 'an object';
+    default:
+      return typeof v;
+  }
+}
+
 const requestSchema = z.object({
   id: z.string().optional(),
   parameters,
@@ -16,7 +45,7 @@ const requestSchema = z.object({
     .array(
       z.object({
         name: z.string().min(1),
-        shape: z.array(z.number().int().nonnegative()),
+        shape: z.array(z.number().int().nonnegative()).max(MAX_RANK),
         datatype: z.string().min(1),
         parameters,
         data: z.unknown(),
@@ -68,25 +97,38 @@ const INT_RANGES: Partial<Record<Datatype, [number, number]>> = {
   UINT64: [0, Number.MAX_SAFE_INTEGER],
 };
 
-/** Flattens nested `data` in row-major order, rejecting anything that is not an array of scalars. */
-function flatten(name: string, data: unknown): unknown[] {
-  if (!Array.isArray(data)) throw badRequest(`input "${name}": data must be an array`);
+/**
+ * Flattens nested `data` in row-major order, rejecting anything that is not an array of scalars. Iterative, and no
+ * deeper than `maxDepth` levels (the tensor's rank), so hostile nesting cannot overflow the stack.
+ */
+export function flatten(name: string, data: unknown, maxDepth: number): unknown[] {
+  if (!Array.isArray(data)) throw badRequest(`input ${quote(name)}: data must be an array`);
   if (!data.some(Array.isArray)) return data;
   const out: unknown[] = [];
-  const walk = (v: unknown[]): void => {
-    for (const x of v) {
-      if (Array.isArray(x)) walk(x);
-      else out.push(x);
+  const stack: Array<{ items: unknown[]; next: number }> = [{ items: data, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.items.length) {
+      stack.pop();
+      continue;
     }
-  };
-  walk(data);
+    const x = top.items[top.next++];
+    if (!Array.isArray(x)) {
+      out.push(x);
+      continue;
+    }
+    if (stack.length >= maxDepth) {
+      throw badRequest(`input ${quote(name)}: data is nested more than ${maxDepth} levels deep, deeper than its shape's rank`);
+    }
+    stack.push({ items: x, next: 0 });
+  }
   return out;
 }
 
 function toTypedData(name: string, datatype: Datatype, values: unknown[]): TensorData {
   const n = values.length;
   const fail = (i: number, what: string) =>
-    badRequest(`input "${name}": data[${i}] is ${JSON.stringify(values[i]) ?? typeof values[i]}, expected ${what} for ${datatype}`);
+    badRequest(`input ${quote(name)}: data[${i}] is ${describeValue(values[i])}, expected ${what} for ${datatype}`);
   switch (datatype) {
     case 'FP32':
     case 'FP64': {
@@ -117,7 +159,7 @@ function toTypedData(name: string, datatype: Datatype, values: unknown[]): Tenso
       return out;
     }
     case 'FP16':
-      throw badRequest(`input "${name}": FP16 input is not supported over JSON; export the model with an FP32 input`);
+      throw badRequest(`input ${quote(name)}: FP16 input is not supported over JSON; export the model with an FP32 input`);
     default: {
       const [min, max] = INT_RANGES[datatype]!;
       const check = (i: number): number => {
@@ -141,10 +183,14 @@ function toTypedData(name: string, datatype: Datatype, values: unknown[]): Tenso
   }
 }
 
-const fmtShape = (shape: readonly number[]) => `[${shape.map((d) => (d < 0 ? '-1' : String(d))).join(', ')}]`;
+const fmtShape = (shape: readonly number[]) => {
+  const dims = shape.slice(0, MAX_SHAPE_DIMS_SHOWN).map((d) => (d < 0 ? '-1' : String(d)));
+  if (shape.length > MAX_SHAPE_DIMS_SHOWN) dims.push(`… (${shape.length} dims)`);
+  return `[${dims.join(', ')}]`;
+};
 
 /** Checks a parsed JSON body against the model and converts it to tensors; throws 400s that name the problem. */
-export function parseInferRequest(body: unknown, model: Model, maxBatchSize: number): InferRequest {
+export function parseInferRequest(body: unknown, model: Model, maxRequestRows: number): InferRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest('request body must be a JSON object with an "inputs" array');
   }
@@ -157,45 +203,47 @@ export function parseInferRequest(body: unknown, model: Model, maxBatchSize: num
   let rows: number | undefined;
   for (const input of req.inputs) {
     const spec = specs.get(input.name);
+    const name = quote(input.name);
     if (!spec) {
-      throw badRequest(`unknown input "${input.name}"; model inputs are ${model.inputs.map((s) => `"${s.name}"`).join(', ')}`);
+      throw badRequest(`unknown input ${name}; model inputs are ${model.inputs.map((s) => `"${s.name}"`).join(', ')}`);
     }
-    if (inputs[input.name]) throw badRequest(`input "${input.name}" is given more than once`);
-    if (!(input.datatype in DATATYPES)) {
-      throw badRequest(`input "${input.name}": unknown datatype "${input.datatype}"; expected one of ${Object.keys(DATATYPES).join(', ')}`);
+    if (Object.hasOwn(inputs, input.name)) throw badRequest(`input ${name} is given more than once`);
+    if (!Object.hasOwn(DATATYPES, input.datatype)) {
+      throw badRequest(`input ${name}: unknown datatype ${quote(input.datatype)}; expected one of ${Object.keys(DATATYPES).join(', ')}`);
     }
     const datatype = input.datatype as Datatype;
     if (datatype !== spec.datatype) {
-      throw badRequest(`input "${input.name}": datatype ${datatype} does not match the model's ${spec.datatype}`);
+      throw badRequest(`input ${name}: datatype ${datatype} does not match the model's ${spec.datatype}`);
     }
     const shape = input.shape;
     const fits = shape.length === spec.shape.length && spec.shape.every((d, i) => d < 0 || d === shape[i]);
-    if (!fits) throw badRequest(`input "${input.name}": shape ${fmtShape(shape)} does not match the model's ${fmtShape(spec.shape)}`);
+    if (!fits) throw badRequest(`input ${name}: shape ${fmtShape(shape)} does not match the model's ${fmtShape(spec.shape)}`);
     if (model.batchable) {
       const r = shape[0];
-      if (r < 1) throw badRequest(`input "${input.name}": batch dimension must be at least 1`);
-      if (r > maxBatchSize && maxBatchSize > 1) {
-        throw badRequest(`input "${input.name}": batch dimension ${r} exceeds MAX_BATCH_SIZE ${maxBatchSize}`);
+      if (r < 1) throw badRequest(`input ${name}: batch dimension must be at least 1`);
+      // Whatever MAX_BATCH_SIZE is (1 included), one request cannot monopolise the model with an unbounded batch.
+      if (r > maxRequestRows) {
+        throw badRequest(`input ${name}: batch dimension ${r} exceeds the ${maxRequestRows}-row limit per request (MAX_REQUEST_ROWS); split the request`);
       }
       if (rows !== undefined && rows !== r) throw badRequest(`inputs disagree on the batch dimension (${rows} vs ${r})`);
       rows = r;
     }
-    const values = flatten(input.name, input.data);
+    const values = flatten(input.name, input.data, shape.length);
     const expected = shape.reduce((a, b) => a * b, 1);
     if (values.length !== expected) {
-      throw badRequest(`input "${input.name}": data has ${values.length} elements but shape ${fmtShape(shape)} needs ${expected}`);
+      throw badRequest(`input ${name}: data has ${values.length} elements but shape ${fmtShape(shape)} needs ${expected}`);
     }
     inputs[input.name] = { name: input.name, datatype, shape, data: toTypedData(input.name, datatype, values) };
   }
   for (const spec of model.inputs) {
-    if (!inputs[spec.name]) throw badRequest(`missing input "${spec.name}"`);
+    if (!inputs[spec.name]) throw badRequest(`missing input ${quote(spec.name)}`);
   }
 
   const outputs: string[] = [];
   const outputNames = new Set(model.outputs.map((o) => o.name));
   for (const o of req.outputs ?? []) {
     if (!outputNames.has(o.name)) {
-      throw badRequest(`unknown output "${o.name}"; model outputs are ${model.outputs.map((s) => `"${s.name}"`).join(', ')}`);
+      throw badRequest(`unknown output ${quote(o.name)}; model outputs are ${model.outputs.map((s) => `"${s.name}"`).join(', ')}`);
     }
     if (!outputs.includes(o.name)) outputs.push(o.name);
   }

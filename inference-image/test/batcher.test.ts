@@ -35,7 +35,7 @@ const request = (width: number, value: number): InferRequest => ({
 describe('batching a model with dynamic trailing dims', () => {
   it('never stacks requests whose non-leading dims differ, and answers each correctly', async () => {
     const runs: number[][] = [];
-    const batcher = new Batcher(fakeModel(runs), { maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueSize: 100 }, new Metrics());
+    const batcher = new Batcher(fakeModel(runs), { maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueSize: 100, maxQueueRows: 1000 }, new Metrics());
     const widths = [3, 3, 5, 5, 3, 5, 5, 3];
     const answers = await Promise.all(widths.map((w, i) => batcher.submit(request(w, i + 1))));
     answers.forEach((a, i) => expect(Array.from(a.sum.data as Float32Array)).toEqual([widths[i] * (i + 1)]));
@@ -46,5 +46,25 @@ describe('batching a model with dynamic trailing dims', () => {
   it('keys requests by the non-leading dims of every input', () => {
     expect(shapeKey(request(3, 0))).toBe('tokens:3');
     expect(shapeKey(request(3, 0))).not.toBe(shapeKey(request(4, 0)));
+  });
+});
+
+describe('queue bound in rows', () => {
+  it('refuses a request that would take the queued rows past maxQueueRows, with 503 + Retry-After, and serves the rest', async () => {
+    const runs: number[][] = [];
+    const metrics = new Metrics(false);
+    // A long delay keeps everything queued while the bound is tested.
+    const batcher = new Batcher(fakeModel(runs), { maxBatchSize: 64, maxQueueDelayMs: 200, maxQueueSize: 100, maxQueueRows: 8 }, metrics);
+    const wide = (value: number): InferRequest => ({ ...request(2, value), rows: 4 });
+    const accepted = [batcher.submit(wide(1)), batcher.submit(wide(2))];
+    expect(batcher.rowsQueued).toBe(8);
+    await expect(batcher.submit(request(2, 3))).rejects.toMatchObject({
+      statusCode: 503,
+      headers: { 'retry-after': '1' },
+      message: expect.stringMatching(/8 rows waiting, MAX_QUEUE_ROWS 8/),
+    });
+    await Promise.allSettled(accepted);
+    expect(batcher.rowsQueued).toBe(0);
+    expect(await metrics.registry.getSingleMetricAsString('modelship_inference_rejected_total')).toMatch(/reason="queue_full"} 1/);
   });
 });

@@ -17,7 +17,53 @@ describe('loadConfig', () => {
       drainTimeoutMs: 25000,
       intraOpThreads: 0,
       interOpThreads: 1,
+      maxRequestRows: 64,
+      maxQueueRows: 256,
+      bodyBudgetBytes: 128 * 1024 * 1024,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnections: 1024,
+      requestLogLevel: 'info',
+      requestIdHeader: 'x-request-id',
     });
+  });
+
+  it('derives the row bounds from MAX_BATCH_SIZE unless they are set', () => {
+    expect(loadConfig({ MAX_BATCH_SIZE: '1' })).toMatchObject({ maxRequestRows: 1, maxQueueRows: 256 });
+    expect(loadConfig({ MAX_BATCH_SIZE: '128' })).toMatchObject({ maxRequestRows: 128, maxQueueRows: 512 });
+    expect(loadConfig({ MAX_BATCH_SIZE: '1', MAX_REQUEST_ROWS: '16', MAX_QUEUE_ROWS: '64' })).toMatchObject({ maxRequestRows: 16, maxQueueRows: 64 });
+  });
+
+  it('reads the connection and request settings', () => {
+    const c = loadConfig({
+      BODY_BUDGET_BYTES: '1048576',
+      MAX_BODY_BYTES: '131072',
+      REQUEST_TIMEOUT_MS: '5000',
+      HEADERS_TIMEOUT_MS: '2000',
+      KEEP_ALIVE_TIMEOUT_MS: '1000',
+      MAX_CONNECTIONS: '10',
+      REQUEST_LOG_LEVEL: 'debug',
+      REQUEST_ID_HEADER: 'X-Correlation-ID',
+    });
+    expect(c).toMatchObject({
+      bodyBudgetBytes: 1048576,
+      requestTimeoutMs: 5000,
+      headersTimeoutMs: 2000,
+      keepAliveTimeoutMs: 1000,
+      maxConnections: 10,
+      requestLogLevel: 'debug',
+      requestIdHeader: 'x-correlation-id',
+    });
+  });
+
+  it.each([
+    [{ MAX_REQUEST_ROWS: '100', MAX_QUEUE_ROWS: '50' }, /MAX_QUEUE_ROWS=50 is below MAX_REQUEST_ROWS=100.*raise MAX_QUEUE_ROWS/],
+    [{ BODY_BUDGET_BYTES: '16384', MAX_BODY_BYTES: '4096' }, /BODY_BUDGET_BYTES=16384 is below 8 x MAX_BODY_BYTES=4096.*raise BODY_BUDGET_BYTES/],
+    [{ HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }, /HEADERS_TIMEOUT_MS=5000 is above REQUEST_TIMEOUT_MS=1000/],
+  ])('refuses settings that contradict each other: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it('reads every variable and treats empty strings as unset', () => {
@@ -56,6 +102,12 @@ describe('loadConfig', () => {
     ['MAX_QUEUE_DELAY_MS', 'soon'],
     ['MODEL_NAME', 'has space'],
     ['LOG_LEVEL', 'loud'],
+    ['REQUEST_LOG_LEVEL', 'chatty'],
+    ['REQUEST_ID_HEADER', 'x request id'],
+    ['MAX_CONNECTIONS', '0'],
+    ['REQUEST_TIMEOUT_MS', '0'],
+    ['BODY_BUDGET_BYTES', '10'],
+    ['MAX_QUEUE_ROWS', '0'],
   ])('rejects %s=%s with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}="${value}"`));

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { get, inferBody, metricValue, post, requireDemoModel, rows } from './helpers';
+import { get, inferBody, metricValue, post, postHead, requireDemoModel, rows } from './helpers';
 
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 
@@ -111,6 +113,76 @@ describe('SIGTERM', () => {
       expect(at - sentAt).toBeLessThan(1000);
       await stuck;
     } finally {
+      child.proc.kill('SIGKILL');
+    }
+  });
+
+  it('a half-sent request does not hold the exit: it is cut once accepted work is done, and the exit is clean', async () => {
+    const child = await spawnServer({ DRAIN_TIMEOUT_MS: '5000' });
+    try {
+      const { port } = new URL(child.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(postHead('/v2/models/demo/infer', 1000) + '{"inputs":');
+      await new Promise((r) => setTimeout(r, 100));
+      const sentAt = Date.now();
+      child.proc.kill('SIGTERM');
+      const { code, at } = await child.exited;
+      expect(code).toBe(0);
+      expect(at - sentAt).toBeLessThan(2000);
+      socket.destroy();
+    } finally {
+      child.proc.kill('SIGKILL');
+    }
+  });
+
+  it('under keep-alive load, every response once draining says Connection: close and no client sees a reset', async () => {
+    const child = await spawnServer({ MAX_BATCH_SIZE: '64', MAX_QUEUE_DELAY_MS: '100', DRAIN_TIMEOUT_MS: '10000' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    try {
+      const { port } = new URL(child.url);
+      const body = Buffer.from(JSON.stringify(inferBody(rows(1, 1))));
+      const once = () =>
+        new Promise<{ status: number; connection?: string }>((resolve, reject) => {
+          const req = request(
+            { agent, host: '127.0.0.1', port, method: 'POST', path: '/v2/models/demo/infer', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+      let signalled = false;
+      const errors: string[] = [];
+      const statuses: number[] = [];
+      // Each client sends on its kept-alive connection until the server tells it the connection is closing.
+      const clients = Array.from({ length: 16 }, async () => {
+        for (let i = 0; i < 500; i++) {
+          try {
+            const r = await once();
+            statuses.push(r.status);
+            if (r.connection === 'close') return true;
+          } catch (err) {
+            errors.push(`${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (after SIGTERM: ${signalled})`);
+            return false;
+          }
+        }
+        return false;
+      });
+      await waitFor(async () => statuses.length >= 64, 10_000);
+      signalled = true;
+      child.proc.kill('SIGTERM');
+      const told = await Promise.all(clients);
+      expect(errors).toEqual([]);
+      expect(told).toEqual(Array(16).fill(true));
+      expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+      const { code } = await child.exited;
+      expect(code).toBe(0);
+    } finally {
+      agent.destroy();
       child.proc.kill('SIGKILL');
     }
   });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import pino from 'pino';
+import { connect, type Socket } from 'node:net';
+import pino, { type Logger } from 'pino';
 import * as ort from 'onnxruntime-node';
 import { DEMO_MODEL_PATH, loadConfig, type Config } from '../src/config';
 import { loadModel, type Model } from '../src/model';
@@ -30,9 +31,9 @@ export interface Running {
 }
 
 /** The real server, in-process, listening on 127.0.0.1 with an ephemeral port. */
-export async function startServer(model: Model, env: Record<string, string> = {}): Promise<Running> {
+export async function startServer(model: Model, env: Record<string, string> = {}, logger: Logger = silent): Promise<Running> {
   const config = testConfig(env);
-  const server = buildServer({ config, logger: silent, defaultMetrics: false });
+  const server = buildServer({ config, logger, defaultMetrics: false });
   await server.attachModel(model);
   const url = await server.app.listen({ host: config.host, port: 0 });
   return { url, server, close: () => server.app.close() };
@@ -110,3 +111,94 @@ export function expectClose(actual: number[], expected: number[], tol = 1e-4): v
     }
   }
 }
+
+/** A logger whose JSON lines are collected in `lines`. */
+export function capturingLogger(level = 'info'): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+export function openSocket(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+export interface RawOutcome {
+  /** Everything the server sent before the connection ended. */
+  text: string;
+  /** The socket error, e.g. ECONNRESET or EPIPE, if any. */
+  error?: string;
+  /** Milliseconds from the call to the connection's end. */
+  ms: number;
+}
+
+/** Resolves when the server ends the connection (or `waitMs` passes, then the client ends it). */
+export function outcome(socket: Socket, waitMs = 10_000): Promise<RawOutcome> {
+  const started = Date.now();
+  let text = '';
+  let error: string | undefined;
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  socket.on('error', (err: NodeJS.ErrnoException) => (error = err.code ?? err.message));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => socket.destroy(), waitMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve({ text, error, ms: Date.now() - started });
+    });
+  });
+}
+
+/**
+ * A client that writes the whole request before reading a byte of the answer (Python http.client, requests,
+ * tritonclient do): if the server closes while it is still writing, the write fails and the answer is lost.
+ */
+export async function writeFirst(url: string, head: string, body: Buffer): Promise<{ status?: number; text: string; error?: string }> {
+  const socket = await openSocket(url);
+  socket.pause();
+  let error: string | undefined;
+  socket.on('error', (err: NodeJS.ErrnoException) => (error ??= err.code ?? err.message));
+  await new Promise<void>((resolve) => {
+    socket.write(head);
+    socket.write(body, () => resolve());
+    socket.once('close', () => resolve());
+  });
+  if (error || socket.destroyed) return { text: '', error: error ?? 'closed while writing' };
+  let text = '';
+  socket.on('data', (d: Buffer) => {
+    text += d.toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    const length = /content-length: (\d+)/i.exec(text);
+    if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) socket.end();
+  });
+  socket.resume();
+  await new Promise((resolve) => socket.once('close', resolve));
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
+  return { status: status ? Number(status[1]) : undefined, text, error };
+}
+
+/** Resolves with the first complete response on the socket (by Content-Length), or what came before it closed. */
+export function readResponse(socket: Socket, waitMs = 10_000): Promise<{ status?: number; text: string }> {
+  let text = '';
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      resolve({ status: status ? Number(status[1]) : undefined, text });
+    };
+    const timer = setTimeout(finish, waitMs);
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(text);
+      if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) finish();
+    });
+    socket.once('close', finish);
+  });
+}
+
+export const postHead = (path: string, length: number, extra = '') =>
+  `POST ${path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${extra}\r\n`;

@@ -1,7 +1,9 @@
 import type { Model } from '../src/model';
-import { buildServer } from '../src/server';
+import { request as httpRequest } from 'node:http';
+import { OTHER_METHOD, buildServer } from '../src/server';
 import {
   CLASSES,
+  capturingLogger,
   FEATURES,
   expectClose,
   get,
@@ -197,7 +199,7 @@ describe('bad input is a 4xx naming the problem, never a 500 or a crash', () => 
     ['non-numeric element', withInput({ data: [...rows(1, 1)[0].slice(0, 10), 'x', ...rows(1, 1)[0].slice(11)] }), 400, /data\[10\] is "x", expected a number/],
     ['null element', withInput({ data: [null, ...rows(1, 1)[0].slice(1)] }), 400, /data\[0\] is null/],
     ['batch dim zero', withInput({ shape: [0, FEATURES], data: [] }), 400, /batch dimension must be at least 1/],
-    ['batch over MAX_BATCH_SIZE', inferBody(rows(5, 1)), 400, /batch dimension 5 exceeds MAX_BATCH_SIZE 4/],
+    ['batch over MAX_REQUEST_ROWS (defaults to MAX_BATCH_SIZE)', inferBody(rows(5, 1)), 400, /batch dimension 5 exceeds the 4-row limit per request \(MAX_REQUEST_ROWS\)/],
     ['duplicate input', { inputs: [good().inputs[0], good().inputs[0]] }, 400, /given more than once/],
     ['unknown output', { ...good(), outputs: [{ name: 'logits' }] }, 400, /unknown output "logits"/],
     ['body over the limit', inferBody(rows(20, 1)), 413, /larger than the 65536-byte limit/],
@@ -219,3 +221,100 @@ describe('bad input is a 4xx naming the problem, never a 500 or a crash', () => 
     expect(m.text).not.toMatch(/status="5\d\d"/);
   });
 });
+
+describe('hostile input over HTTP is a short 400, never a 500', () => {
+  const deepData = (depth: number) => `{"inputs":[{"name":"input","shape":[1,${FEATURES}],"datatype":"FP32","data":${'['.repeat(depth)}1${']'.repeat(depth)}}]}`;
+
+  it.each<[string, string, RegExp]>([
+    ['data nested 10,000 levels deep', deepData(10_000), /nested more than 2 levels deep/],
+    ['data nested 30,000 levels deep', deepData(30_000), /nested more than 2 levels deep/],
+    [
+      'an element that is an object nested 5,000 levels deep',
+      `{"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[${'{"a":'.repeat(5000)}1${'}'.repeat(5000)},1]}]}`,
+      /shape \[1, 2\] does not match|data\[0\] is an object/,
+    ],
+    ['a 10,000-dim shape', `{"inputs":[{"name":"input","shape":[${Array(10_000).fill(1).join(',')}],"datatype":"FP32","data":[1]}]}`, /shape: Too big/],
+    ['a 30,000-character input name', `{"inputs":[{"name":"${'n'.repeat(30_000)}","shape":[1,${FEATURES}],"datatype":"FP32","data":[1]}]}`, /unknown input "n+"… \(30000 characters\)/],
+  ])('%s', async (_label, body, message) => {
+    const r = await post(infer, body);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(message);
+    expect(r.text.length).toBeLessThan(1200);
+  });
+
+  it('the metrics show no 5xx after them', async () => {
+    expect((await get(`${srv.url}/metrics`)).text).not.toMatch(/status="5\d\d"/);
+  });
+});
+
+describe('the method label of the request metrics', () => {
+  /** Sends a request with any method the HTTP parser knows and resolves with its status. */
+  const send = (method: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${srv.url}/v2/health/live`, { method }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('folds every method outside the standard few into one value, so probes cannot grow /metrics', async () => {
+    const exotic = ['PROPFIND', 'MKCOL', 'LOCK', 'UNLOCK', 'PURGE', 'REPORT', 'SEARCH', 'M-SEARCH', 'NOTIFY', 'SUBSCRIBE'];
+    for (const m of exotic) expect(await send(m)).toBe(404);
+    const text = (await get(`${srv.url}/metrics`)).text;
+    const methods = new Set([...text.matchAll(/modelship_http_requests_total\{method="([^"]+)"/g)].map((m) => m[1]));
+    for (const m of exotic) expect(methods.has(m)).toBe(false);
+    expect(methods.has(OTHER_METHOD)).toBe(true);
+    expect([...methods].every((m) => ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', OTHER_METHOD].includes(m))).toBe(true);
+  });
+});
+
+describe('request ids and the request log line', () => {
+  it('echoes a client X-Request-Id and puts it on the one log line per request, with method, route, status and duration', async () => {
+    const { logger, lines } = capturingLogger('info');
+    const own = await startServer(model, { REQUEST_LOG_LEVEL: 'info' }, logger);
+    try {
+      const r = await post(`${own.url}/v2/models/demo/infer`, inferBody(rows(1, 1)), { 'x-request-id': 'client-abc.123' });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-request-id')).toBe('client-abc.123');
+      const mine = lines.filter((l) => l.reqId === 'client-abc.123');
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ msg: 'request', level: 30, method: 'POST', route: '/v2/models/:name/infer', status: 200, durationMs: expect.any(Number) });
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('makes an id when none (or an unusable one) is sent, and logs errors about a request with its id', async () => {
+    const { logger, lines } = capturingLogger('info');
+    const own = await startServer(model, {}, logger);
+    try {
+      const none = await post(`${own.url}/v2/models/demo/infer`, '{"inputs": [');
+      const id = none.headers.get('x-request-id')!;
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(lines.find((l) => l.reqId === id)).toMatchObject({ status: 400, msg: 'request' });
+      const bad = await post(`${own.url}/v2/models/demo/infer`, inferBody(rows(1, 1)), { 'x-request-id': `${'x'.repeat(200)}` });
+      expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      const injected = await post(`${own.url}/v2/models/demo/infer`, inferBody(rows(1, 1)), { 'x-request-id': 'a"b{c}' });
+      expect(injected.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('honours REQUEST_ID_HEADER and REQUEST_LOG_LEVEL', async () => {
+    const { logger, lines } = capturingLogger('info');
+    const own = await startServer(model, { REQUEST_ID_HEADER: 'X-Correlation-Id', REQUEST_LOG_LEVEL: 'debug' }, logger);
+    try {
+      const r = await get(`${own.url}/v2/health/live`);
+      expect(r.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.headers.get('x-request-id')).toBeNull();
+      // debug is below the logger's info: no request line.
+      expect(lines.filter((l) => l.msg === 'request')).toHaveLength(0);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
