@@ -108,9 +108,14 @@ export interface InferenceServiceArgs {
     createNamespace?: boolean;
     /** Container port the server listens on (`PORT`), also the Service port. Default 8080. */
     port?: number;
+    /**
+     * Port of the server's own `/metrics` listener (`METRICS_PORT`): the serving port then has no `/metrics`, and the
+     * NetworkPolicy admits only the scraping Prometheus to this one. Default 9091.
+     */
+    metricsPort?: number;
     /** `MODEL_NAME` of the server. Default: unset (the image's default). */
     modelName?: string;
-    /** Extra environment variables. `PORT`, `DEVICE` and `DRAIN_TIMEOUT_MS` are set by the component. */
+    /** Extra environment variables. `PORT`, `METRICS_PORT`, `DEVICE` and `DRAIN_TIMEOUT_MS` are set by the component. */
     env?: Record<string, pulumi.Input<string>>;
     /** CPU and memory per pod. Requests default to cpu "1" and memory "2Gi"; the memory limit defaults to the request; no CPU limit by default. */
     resources?: { cpu?: string; memory?: string; memoryLimit?: string; cpuLimit?: string };
@@ -152,6 +157,7 @@ export const INFERENCE_SERVICE_DEFAULTS = {
     namespace: "default",
     createNamespace: false,
     port: 8080,
+    metricsPort: 9091,
     cpu: "1",
     memory: "2Gi",
     gpu: 0,
@@ -219,12 +225,14 @@ export function validateInferenceServiceArgs(name: string, args: InferenceServic
     if (typeof args.namespace === "string") c.check(isDnsLabel(args.namespace), "namespace", `"${args.namespace}" is not a valid namespace name: use a DNS label such as "inference"`);
     if (args.createNamespace) c.check(typeof args.namespace === "string", "namespace", "must be a plain string when createNamespace is true");
     if (args.port !== undefined) c.check(isIntInRange(args.port, 1024, 65535), "port", `must be a whole number from 1024 to 65535 (got ${args.port}): the server runs as non-root`);
+    if (args.metricsPort !== undefined) c.check(isIntInRange(args.metricsPort, 1024, 65535), "metricsPort", `must be a whole number from 1024 to 65535 (got ${args.metricsPort}): the server runs as non-root`);
+    c.check((args.metricsPort ?? d.metricsPort) !== (args.port ?? d.port), "metricsPort", `must differ from port (${args.port ?? d.port}): /metrics gets a listener of its own`);
     if (args.gpu !== undefined) c.check(isIntInRange(args.gpu, 0, 16), "gpu", `must be a whole number of GPUs from 0 to 16 (got ${args.gpu})`);
     for (const [field, value] of Object.entries(args.resources ?? {})) {
         c.check(value === undefined || QUANTITY.test(value), `resources.${field}`, `"${value}" is not a Kubernetes quantity such as "500m", "2" or "4Gi"`);
     }
     for (const key of Object.keys(args.env ?? {})) {
-        c.check(!["PORT", "DEVICE", "DRAIN_TIMEOUT_MS"].includes(key), `env.${key}`, "is set by the component: use port, gpu or drainSeconds instead");
+        c.check(!["PORT", "METRICS_PORT", "DEVICE", "DRAIN_TIMEOUT_MS"].includes(key), `env.${key}`, "is set by the component: use port, metricsPort, gpu or drainSeconds instead");
     }
     const replicas = args.replicas ?? d.replicas;
     const autoscaling = args.autoscaling ?? false;
@@ -350,11 +358,10 @@ export function scaledObjectSpec(opts: {
 }
 
 /**
- * The NetworkPolicy's ingress rules: the clients (`ingressFrom` same namespace, pods, CIDRs), then the scraping
- * Prometheus, each to the serving port only. One port serves both inference and `/metrics`, and a NetworkPolicy cannot
- * tell HTTP paths apart: `/metrics` is reachable by exactly the admitted clients plus that Prometheus. Pure.
+ * The NetworkPolicy's ingress rules: the clients (`ingressFrom` same namespace, pods, CIDRs) to the serving port, and
+ * the scraping Prometheus alone to the metrics port (the server serves `/metrics` there only). Pure.
  */
-export function ingressRules(port: number, ingressFrom: IngressFromArgs = {}): k8s.types.input.networking.v1.NetworkPolicyIngressRule[] {
+export function ingressRules(port: number, metricsPort: number, ingressFrom: IngressFromArgs = {}): k8s.types.input.networking.v1.NetworkPolicyIngressRule[] {
     const d = INFERENCE_SERVICE_DEFAULTS.ingressFrom;
     const clients = [
         // A podSelector alone selects pods of the policy's own namespace.
@@ -365,7 +372,7 @@ export function ingressRules(port: number, ingressFrom: IngressFromArgs = {}): k
     const rules = clients.length > 0 ? [ingressRule(clients, [port])] : [];
     const prometheus = ingressFrom.prometheus ?? d.prometheus;
     if (prometheus !== false) {
-        rules.push(ingressRule([podPeer({ namespace: prometheus.namespace, podLabels: prometheus.podLabels ?? { ...PROMETHEUS_POD_LABELS } })], [port]));
+        rules.push(ingressRule([podPeer({ namespace: prometheus.namespace, podLabels: prometheus.podLabels ?? { ...PROMETHEUS_POD_LABELS } })], [metricsPort]));
     }
     return rules;
 }
@@ -374,13 +381,14 @@ export function ingressRules(port: number, ingressFrom: IngressFromArgs = {}): k
 export function networkPolicySpec(
     podSelector: Record<string, string>,
     port: number,
+    metricsPort: number,
     egressCidrs: string[],
     ingressFrom: IngressFromArgs = {},
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
         podSelector: { matchLabels: podSelector },
         policyTypes: ["Ingress", "Egress"],
-        ingress: ingressRules(port, ingressFrom),
+        ingress: ingressRules(port, metricsPort, ingressFrom),
         egress: [
             {
                 to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { ...CLUSTER_DNS_LABEL } } }],
@@ -415,6 +423,7 @@ export class InferenceService extends pulumi.ComponentResource {
 
         const d = INFERENCE_SERVICE_DEFAULTS;
         const port = args.port ?? d.port;
+        const metricsPort = args.metricsPort ?? d.metricsPort;
         const gpu = args.gpu ?? d.gpu;
         const replicas = args.replicas ?? d.replicas;
         const autoscaling = args.autoscaling ?? false;
@@ -462,6 +471,7 @@ export class InferenceService extends pulumi.ComponentResource {
 
         const env: k8s.types.input.core.v1.EnvVar[] = [
             { name: "PORT", value: String(port) },
+            { name: "METRICS_PORT", value: String(metricsPort) },
             { name: "DEVICE", value: gpu > 0 ? "cuda" : "cpu" },
             { name: "DRAIN_TIMEOUT_MS", value: String(drainSeconds * 1000) },
             ...(args.modelName !== undefined ? [{ name: "MODEL_NAME", value: args.modelName }] : []),
@@ -506,7 +516,7 @@ export class InferenceService extends pulumi.ComponentResource {
                             labels,
                             annotations: {
                                 "prometheus.io/scrape": "true",
-                                "prometheus.io/port": String(port),
+                                "prometheus.io/port": String(metricsPort),
                                 "prometheus.io/path": SERVER.metricsPath,
                                 // The /tmp emptyDir is scratch: without this, cluster-autoscaler never removes the node.
                                 [SAFE_TO_EVICT_ANNOTATION]: "true",
@@ -530,7 +540,10 @@ export class InferenceService extends pulumi.ComponentResource {
                                 {
                                     name: "server",
                                     image,
-                                    ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+                                    ports: [
+                                        { name: "http", containerPort: port, protocol: "TCP" },
+                                        { name: "metrics", containerPort: metricsPort, protocol: "TCP" },
+                                    ],
                                     env,
                                     envFrom,
                                     resources: { requests: { cpu: r.cpu ?? d.cpu, memory: r.memory ?? d.memory }, limits },
@@ -554,7 +567,15 @@ export class InferenceService extends pulumi.ComponentResource {
             `${name}-service`,
             {
                 metadata: { name, namespace, labels },
-                spec: { type: "ClusterIP", selector, ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }] },
+                spec: {
+                    type: "ClusterIP",
+                    selector,
+                    ports: [
+                        { name: "http", port, targetPort: "http", protocol: "TCP" },
+                        // For a ServiceMonitor; the NetworkPolicy still admits only the scraping Prometheus.
+                        { name: "metrics", port: metricsPort, targetPort: "metrics", protocol: "TCP" },
+                    ],
+                },
             },
             { parent: this, dependsOn: nsDeps },
         );
@@ -577,7 +598,7 @@ export class InferenceService extends pulumi.ComponentResource {
         if (args.networkPolicy ?? d.networkPolicy) {
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-netpol`,
-                { metadata: { name, namespace, labels }, spec: networkPolicySpec(selector, port, args.egressCidrs ?? [], args.ingressFrom) },
+                { metadata: { name, namespace, labels }, spec: networkPolicySpec(selector, port, metricsPort, args.egressCidrs ?? [], args.ingressFrom) },
                 { parent: this, dependsOn: nsDeps },
             );
         }
@@ -605,7 +626,7 @@ export class InferenceService extends pulumi.ComponentResource {
                     metadata: { name, namespace, labels },
                     spec: {
                         selector: { matchLabels: selector },
-                        endpoints: [{ port: "http", path: SERVER.metricsPath, interval: "15s" }],
+                        endpoints: [{ port: "metrics", path: SERVER.metricsPath, interval: "15s" }],
                     },
                 },
                 { parent: this, dependsOn: [service] },

@@ -21,6 +21,8 @@ const envSchema = z.object({
     .default('1'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: int(0, 65535).default(8080),
+  // Unset: /metrics is served on PORT. Set: only on this port, so a NetworkPolicy can admit the scraper alone to it.
+  METRICS_PORT: int(1, 65535).optional(),
   DEVICE: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   CUDA_DEVICE_ID: int(0, 64).default(0),
   ORT_INTRA_OP_THREADS: int(0, 1024).default(0),
@@ -63,6 +65,8 @@ export interface Config {
   modelVersion: string;
   host: string;
   port: number;
+  /** Port of the separate /metrics listener; undefined serves /metrics on `port`. */
+  metricsPort: number | undefined;
   device: 'auto' | 'cpu' | 'cuda';
   cudaDeviceId: number;
   /** 0 lets ONNX Runtime pick (one thread per physical core). */
@@ -120,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `  MAX_QUEUE_ROWS=${maxQueueRows} is below MAX_REQUEST_ROWS=${maxRequestRows}: a full-size request could never be queued; raise MAX_QUEUE_ROWS`,
     e.BODY_BUDGET_BYTES < BODY_MEMORY_FACTOR * e.MAX_BODY_BYTES &&
       `  BODY_BUDGET_BYTES=${e.BODY_BUDGET_BYTES} is below ${BODY_MEMORY_FACTOR} x MAX_BODY_BYTES=${e.MAX_BODY_BYTES} (a body costs ${BODY_MEMORY_FACTOR}x its size in memory): a full-size body could never be admitted; raise BODY_BUDGET_BYTES`,
+    e.METRICS_PORT !== undefined &&
+      e.METRICS_PORT === e.PORT &&
+      `  METRICS_PORT=${e.METRICS_PORT} is PORT too: give the metrics listener a port of its own, or unset METRICS_PORT to serve /metrics on PORT`,
     e.HEADERS_TIMEOUT_MS > e.REQUEST_TIMEOUT_MS &&
       `  HEADERS_TIMEOUT_MS=${e.HEADERS_TIMEOUT_MS} is above REQUEST_TIMEOUT_MS=${e.REQUEST_TIMEOUT_MS}: the headers are part of the request; lower HEADERS_TIMEOUT_MS`,
   ].filter((c): c is string => typeof c === 'string');
@@ -130,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelVersion: e.MODEL_VERSION,
     host: e.HOST,
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     device: e.DEVICE,
     cudaDeviceId: e.CUDA_DEVICE_ID,
     intraOpThreads: e.ORT_INTRA_OP_THREADS,

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
 
   // Listen before loading so liveness answers while a large model loads; readiness stays 503 until warm.
   const address = await server.app.listen({ host: config.host, port: config.port });
-  logger.info({ address, config: { ...config } }, 'listening');
+  const metricsAddress = await server.metricsApp?.listen({ host: config.host, port: config.metricsPort });
+  logger.info({ address, metricsAddress, config: { ...config } }, 'listening');
   try {
     const model = await loadModel(config, logger);
     if (stopping) return;

@@ -50,6 +50,8 @@ export interface ServerOptions {
 
 export interface InferenceServer {
   readonly app: FastifyInstance;
+  /** The separate /metrics listener when METRICS_PORT is set (callers listen on it); undefined otherwise. */
+  readonly metricsApp: FastifyInstance | undefined;
   readonly metrics: Metrics;
   /** Present once a model is attached. */
   readonly batcher: Batcher | undefined;
@@ -296,7 +298,10 @@ export function buildServer(options: ServerOptions): InferenceServer {
   app.post<{ Params: ModelParams }>('/v2/models/:name/infer', infer);
   app.post<{ Params: ModelParams }>('/v2/models/:name/versions/:version/infer', infer);
 
-  app.get('/metrics', async (_request, reply) => {
+  // With METRICS_PORT, /metrics lives on its own listener only: the serving port then has nothing for a scraper, and a
+  // NetworkPolicy can admit clients to one port and the scraper alone to the other.
+  const metricsApp = config.metricsPort === undefined ? undefined : Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  (metricsApp ?? app).get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
@@ -305,6 +310,7 @@ export function buildServer(options: ServerOptions): InferenceServer {
 
   return {
     app,
+    metricsApp,
     metrics,
     get batcher() {
       return batcher;
@@ -347,6 +353,8 @@ export function buildServer(options: ServerOptions): InferenceServer {
       const cut = setTimeout(() => app.server.closeAllConnections(), clean ? DRAIN_GRACE_MS : 0);
       await closed;
       clearTimeout(cut);
+      // Scraped until the end, so the drain itself shows on the dashboards.
+      await metricsApp?.close();
       logger.info({ clean, inFlight }, 'drained');
       return clean;
     },

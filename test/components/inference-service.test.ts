@@ -134,15 +134,18 @@ describe("InferenceService pod security (restricted profile)", () => {
 });
 
 describe("InferenceService container", () => {
-    it("runs the digest-pinned image and exposes the port by name", () => {
+    it("runs the digest-pinned image and exposes the serving and metrics ports by name", () => {
         expect(container("cpu").image).toBe(IMAGE);
-        expect(container("cpu").ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+        expect(container("cpu").ports).toEqual([
+            { name: "http", containerPort: 8080, protocol: "TCP" },
+            { name: "metrics", containerPort: 9091, protocol: "TCP" },
+        ]);
         expect(container("gpu").ports[0].containerPort).toBe(9000);
     });
 
-    it("sets PORT, DEVICE and DRAIN_TIMEOUT_MS to match its arguments, then the user's env", () => {
-        expect(envOf("cpu")).toEqual({ PORT: "8080", DEVICE: "cpu", DRAIN_TIMEOUT_MS: "25000" });
-        expect(envOf("gpu")).toEqual({ PORT: "9000", DEVICE: "cuda", DRAIN_TIMEOUT_MS: "25000", MODEL_NAME: "resnet", LOG_LEVEL: "debug" });
+    it("sets PORT, METRICS_PORT, DEVICE and DRAIN_TIMEOUT_MS to match its arguments, then the user's env", () => {
+        expect(envOf("cpu")).toEqual({ PORT: "8080", METRICS_PORT: "9091", DEVICE: "cpu", DRAIN_TIMEOUT_MS: "25000" });
+        expect(envOf("gpu")).toEqual({ PORT: "9000", METRICS_PORT: "9091", DEVICE: "cuda", DRAIN_TIMEOUT_MS: "25000", MODEL_NAME: "resnet", LOG_LEVEL: "debug" });
     });
 
     it("always sets cpu/memory requests and a memory limit; GPUs go in the nvidia.com/gpu limit", () => {
@@ -161,10 +164,10 @@ describe("InferenceService container", () => {
         expect(container("cpu").envFrom).toBeUndefined();
     });
 
-    it("carries Prometheus scrape annotations pointing at /metrics on the serving port, and lets the autoscaler evict it", () => {
+    it("carries Prometheus scrape annotations pointing at /metrics on the metrics port, and lets the autoscaler evict it", () => {
         expect(recorder.one(DEPLOYMENT, "gpu-deployment").inputs.spec.template.metadata.annotations).toEqual({
             "prometheus.io/scrape": "true",
-            "prometheus.io/port": "9000",
+            "prometheus.io/port": "9091",
             "prometheus.io/path": "/metrics",
             // Its /tmp emptyDir would otherwise keep cluster-autoscaler from ever removing an idle GPU node.
             "cluster-autoscaler.kubernetes.io/safe-to-evict": "true",
@@ -282,14 +285,15 @@ const DEFAULT_PROMETHEUS = {
     podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
 };
 const PORT_8080 = [{ protocol: "TCP", port: 8080 }];
+const METRICS_9091 = [{ protocol: "TCP", port: 9091 }];
 
 describe("InferenceService network policy", () => {
-    it("admits the same namespace and the monitoring namespace's Prometheus, to the serving port only, by default", () => {
+    it("admits the same namespace to the serving port, and the monitoring namespace's Prometheus alone to the metrics port, by default", () => {
         const spec = recorder.one(NETPOL, "cpu-netpol").inputs.spec;
         expect(spec.policyTypes).toEqual(["Ingress", "Egress"]);
         expect(spec.ingress).toEqual([
             { from: [SAME_NAMESPACE], ports: PORT_8080 },
-            { from: [DEFAULT_PROMETHEUS], ports: PORT_8080 },
+            { from: [DEFAULT_PROMETHEUS], ports: METRICS_9091 },
         ]);
         // Never an ingress rule without `from`: that would admit every pod, node and address.
         for (const rule of spec.ingress) expect(rule.from.length).toBeGreaterThan(0);
@@ -348,18 +352,20 @@ describe("InferenceService network policy", () => {
             },
             {
                 from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "obs" } }, podSelector: { matchLabels: { "app.kubernetes.io/instance": "main" } } }],
-                ports,
+                ports: METRICS_9091,
             },
         ]);
     });
 
     it("admits no scraper when prometheus is false, and keeps the default Prometheus labels for a namespace alone", () => {
-        expect(ingressRules(8080, { prometheus: false })).toEqual([{ from: [SAME_NAMESPACE], ports: PORT_8080 }]);
-        expect(ingressRules(8080, { prometheus: { namespace: "obs" } })[1]).toEqual({
+        expect(ingressRules(8080, 9091, { prometheus: false })).toEqual([{ from: [SAME_NAMESPACE], ports: PORT_8080 }]);
+        expect(ingressRules(8080, 9091, { prometheus: { namespace: "obs" } })[1]).toEqual({
             from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "obs" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
-            ports: PORT_8080,
+            ports: METRICS_9091,
         });
-        expect(ingressRules(8080, { sameNamespace: false, cidrs: ["192.168.0.0/24"], prometheus: false })).toEqual([{ from: [{ ipBlock: { cidr: "192.168.0.0/24" } }], ports: PORT_8080 }]);
+        expect(ingressRules(8080, 9091, { sameNamespace: false, cidrs: ["192.168.0.0/24"], prometheus: false })).toEqual([{ from: [{ ipBlock: { cidr: "192.168.0.0/24" } }], ports: PORT_8080 }]);
+        // No client rule ever reaches the metrics port.
+        for (const rule of ingressRules(8080, 9091, { cidrs: ["10.0.0.0/8"], pods: [{ namespace: "x" }] }).slice(0, -1)) expect(rule.ports).toEqual(PORT_8080);
     });
 });
 
@@ -370,7 +376,10 @@ describe("InferenceService service, monitor and outputs", () => {
         expect(svc.spec).toEqual({
             type: "ClusterIP",
             selector: { "app.kubernetes.io/name": "modelship-inference", "app.kubernetes.io/instance": "cpu" },
-            ports: [{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }],
+            ports: [
+                { name: "http", port: 8080, targetPort: "http", protocol: "TCP" },
+                { name: "metrics", port: 9091, targetPort: "metrics", protocol: "TCP" },
+            ],
         });
     });
 
@@ -378,7 +387,7 @@ describe("InferenceService service, monitor and outputs", () => {
         expect(recorder.ofType(MONITOR).map((r) => r.name)).toEqual(["gpu-monitor"]);
         expect(recorder.one(MONITOR, "gpu-monitor").inputs.spec).toEqual({
             selector: { matchLabels: { "app.kubernetes.io/name": "modelship-inference", "app.kubernetes.io/instance": "gpu" } },
-            endpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+            endpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }],
         });
     });
 
@@ -442,6 +451,9 @@ describe("validateInferenceServiceArgs", () => {
     const ok: InferenceServiceArgs = { image: IMAGE };
     const cases: [string, Partial<InferenceServiceArgs>, string][] = [
         ["port below 1024", { port: 80 }, "port must be a whole number from 1024 to 65535"],
+        ["metrics port below 1024", { metricsPort: 90 }, "metricsPort must be a whole number from 1024 to 65535"],
+        ["metrics on the serving port", { port: 9091 }, "metricsPort must differ from port (9091)"],
+        ["METRICS_PORT in env", { env: { METRICS_PORT: "1" } }, "env.METRICS_PORT is set by the component"],
         ["fractional GPUs", { gpu: 0.5 }, "gpu must be a whole number of GPUs"],
         ["min above max", { replicas: { min: 3, max: 2 } }, "replicas must have whole numbers 0 <= min <= max"],
         ["zero replicas without autoscaling", { replicas: { min: 0, max: 2 } }, "replicas.min is 0 without autoscaling"],
@@ -486,8 +498,8 @@ describe("InferenceService pure helpers", () => {
         expect(terminationGracePeriod(5, 25, 10)).toBe(40);
         expect(rolloutStrategy(2)).toEqual({ maxSurge: 0, maxUnavailable: 1 });
         expect(inFlightQuery("ns", "svc")).toBe('sum(modelship_inference_requests_in_flight{namespace="ns",pod=~"svc-[a-z0-9]+-[a-z0-9]+"})');
-        expect(networkPolicySpec({ a: "b" }, 8080, []).egress).toHaveLength(1);
-        expect(networkPolicySpec({ a: "b" }, 8080, []).ingress).toEqual(ingressRules(8080));
+        expect(networkPolicySpec({ a: "b" }, 8080, 9091, []).egress).toHaveLength(1);
+        expect(networkPolicySpec({ a: "b" }, 8080, 9091, []).ingress).toEqual(ingressRules(8080, 9091));
         expect(INFERENCE_SERVICE_DEFAULTS.drainSeconds * 1000).toBe(25000);
     });
 });
