@@ -125,15 +125,16 @@ describe("the cpu image, run as EdgeDevice declares it", () => {
         // The model file the container serves, run by onnxruntime-node outside any container.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-model-"));
         execFileSync("docker", ["cp", `${containerId}:/app/model/model.onnx`, path.join(dir, "model.onnx")]);
+        fs.writeFileSync(path.join(dir, "rows.json"), JSON.stringify(rows));
         const script = `
           const ort = require(${JSON.stringify(path.join(context, "node_modules", "onnxruntime-node"))});
           (async () => {
             const s = await ort.InferenceSession.create(process.argv[1]);
-            const rows = JSON.parse(process.argv[2]);
+            const rows = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
             const r = await s.run({ input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, ${FEATURES}]) });
             console.log(JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, t]) => [k, Array.from(t.data, Number)]))));
           })();`;
-        const expected = JSON.parse(execFileSync(process.execPath, ["-e", script, path.join(dir, "model.onnx"), JSON.stringify(rows)], { env: { ...process.env, ORT_DISABLE_TELEMETRY: "1" } }).toString());
+        const expected = JSON.parse(execFileSync(process.execPath, ["-e", script, path.join(dir, "model.onnx"), path.join(dir, "rows.json")], { env: { ...process.env, ORT_DISABLE_TELEMETRY: "1" } }).toString());
         const probs = out.outputs.find((o) => o.name === "probabilities")!;
         expect(probs.shape).toEqual([2, 10]);
         probs.data.forEach((v, i) => expect(v).toBeCloseTo(expected.probabilities[i], 5));
