@@ -51,12 +51,17 @@ export interface MockRuntimeOptions {
 export const MOCK_ACCOUNT_ID = "123456789012";
 export const MOCK_REGION = "us-west-2";
 
+/** The region the AWS provider would use: the stack's `aws:region`, else {@link MOCK_REGION}. */
+export function mockRegion(): string {
+    return new pulumi.Config("aws").get("region") ?? MOCK_REGION;
+}
+
 /** A stable fake hex digest so that plans and tests are reproducible. */
 export function fakeSha256(seed: string): string {
     return createHash("sha256").update(seed).digest("hex");
 }
 
-function arn(service: string, resource: string, region = MOCK_REGION): string {
+function arn(service: string, resource: string, region = mockRegion()): string {
     return `arn:aws:${service}:${region}:${MOCK_ACCOUNT_ID}:${resource}`;
 }
 
@@ -64,7 +69,7 @@ function mockKubeconfig(clusterName: string): Record<string, any> {
     return {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: clusterName, cluster: { server: `https://${fakeSha256(clusterName).slice(0, 32)}.gr7.${MOCK_REGION}.eks.amazonaws.com`, "certificate-authority-data": "bW9jaw==" } }],
+        clusters: [{ name: clusterName, cluster: { server: `https://${fakeSha256(clusterName).slice(0, 32)}.gr7.${mockRegion()}.eks.amazonaws.com`, "certificate-authority-data": "bW9jaw==" } }],
         contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
         "current-context": clusterName,
         users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName] } } }],
@@ -75,7 +80,7 @@ function mockKubeconfig(clusterName: string): Record<string, any> {
 export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     "aws:ecr/repository:Repository": (name, inputs) => {
         const repoName = inputs.name ?? name;
-        const region = inputs.region ?? MOCK_REGION;
+        const region = inputs.region ?? mockRegion();
         return {
             name: repoName,
             arn: arn("ecr", `repository/${repoName}`, region),
@@ -100,7 +105,7 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     "docker:index/remoteImage:RemoteImage": (_name, inputs) => ({ repoDigest: inputs.name, imageId: `sha256:${fakeSha256(String(inputs.name))}` }),
     "eks:index:Cluster": (name, inputs) => {
         const clusterName = inputs.name ?? `${name}-eksCluster-mock`;
-        const oidcUrl = `oidc.eks.${MOCK_REGION}.amazonaws.com/id/${fakeSha256(name).slice(0, 32).toUpperCase()}`;
+        const oidcUrl = `oidc.eks.${mockRegion()}.amazonaws.com/id/${fakeSha256(name).slice(0, 32).toUpperCase()}`;
         return {
             kubeconfig: mockKubeconfig(clusterName),
             kubeconfigJson: JSON.stringify(mockKubeconfig(clusterName)),
@@ -137,7 +142,7 @@ export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Reco
         userName: "AWS",
         password: "mock-ecr-password",
         authorizationToken: "QVdTOm1vY2s=",
-        proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${MOCK_REGION}.amazonaws.com`,
+        proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${mockRegion()}.amazonaws.com`,
     }),
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({
         accountId: MOCK_ACCOUNT_ID,
@@ -153,10 +158,13 @@ export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Reco
             ? { arn, issuerArn: `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`, issuerName: m[3], sessionName: m[4], issuerId: "AROAMOCK", id: arn }
             : { arn, issuerArn: arn, issuerName: "", sessionName: "", issuerId: "", id: arn };
     },
-    "aws:index/getRegion:getRegion": () => ({ name: MOCK_REGION, region: MOCK_REGION, id: MOCK_REGION }),
+    "aws:index/getRegion:getRegion": () => {
+        const region = mockRegion();
+        return { name: region, region, id: region };
+    },
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
     "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
-        names: [`${MOCK_REGION}a`, `${MOCK_REGION}b`, `${MOCK_REGION}c`],
+        names: [`${mockRegion()}a`, `${mockRegion()}b`, `${mockRegion()}c`],
         zoneIds: ["usw2-az1", "usw2-az2", "usw2-az3"],
     }),
 };

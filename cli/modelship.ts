@@ -5,7 +5,7 @@ import { plan, parsePlanArgs } from "./plan";
 const USAGE = "usage: modelship plan [--stack cloud|edge|hybrid] [--json] [--out DIR] [--project-dir DIR]";
 
 function fail(message: string): never {
-    process.stderr.write(`modelship: ${message.split("\n")[0]}\n`);
+    process.stderr.write(`modelship: ${message}\n`);
     process.exit(1);
 }
 

@@ -48,6 +48,8 @@ export interface SecretWiringArgs {
     installOperator?: boolean;
     /** aws mode: namespace of the operator, created here (Pod Security "restricted") when `installOperator`. Default "external-secrets". */
     operatorNamespace?: string;
+    /** aws mode: prefix of the Secrets Manager names (`<prefix>/<KEY>`), which are unique per account and region. Default the component's name. */
+    secretNamePrefix?: string;
     /** aws mode: Secrets Manager recovery window in days (0 deletes at once, 7-30 otherwise). Default 7. */
     recoveryWindowInDays?: number;
     /** Tags merged onto the defaults on AWS resources. */
@@ -105,7 +107,7 @@ export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): 
         const w = args.recoveryWindowInDays;
         if (w !== undefined) c.check(w === 0 || (Number.isInteger(w) && w >= 7 && w <= 30), "recoveryWindowInDays", `must be 0 or a whole number from 7 to 30 (got ${w})`);
     } else if (args.mode === "kubernetes") {
-        for (const field of ["cluster", "kmsKeyArn", "refreshInterval", "region", "installOperator"] as const) {
+        for (const field of ["cluster", "kmsKeyArn", "refreshInterval", "region", "installOperator", "secretNamePrefix"] as const) {
             c.check(args[field] === undefined, field, 'applies to mode "aws" only: remove it, or set mode "aws"');
         }
     }
@@ -193,7 +195,7 @@ export class SecretWiring extends pulumi.ComponentResource {
                 const secret = new aws.secretsmanager.Secret(
                     `${name}-${key}`,
                     {
-                        name: secretsManagerName(name, key),
+                        name: secretsManagerName(args.secretNamePrefix ?? name, key),
                         kmsKeyId: kmsKeyArn,
                         recoveryWindowInDays: args.recoveryWindowInDays ?? d.recoveryWindowInDays,
                         description: `${key} for ${name} (modelship SecretWiring)`,
@@ -285,7 +287,7 @@ export class SecretWiring extends pulumi.ComponentResource {
                         refreshInterval: args.refreshInterval ?? d.refreshInterval,
                         secretStoreRef: { name: store.metadata.name, kind: "SecretStore" },
                         target: { name, creationPolicy: "Owner" },
-                        data: keys.map((key) => ({ secretKey: key, remoteRef: { key: secretsManagerName(name, key) } })),
+                        data: keys.map((key) => ({ secretKey: key, remoteRef: { key: secretsManagerName(args.secretNamePrefix ?? name, key) } })),
                     },
                 },
                 // The values must be in Secrets Manager before the first sync, or it fails until the next refresh.

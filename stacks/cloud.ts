@@ -2,9 +2,9 @@
  * The cloud target: ImageRegistry -> InferenceImage (gpu stage) -> GpuCluster -> ServingAddons (KEDA, Prometheus)
  * -> SecretWiring (Secrets Manager) -> InferenceService on GPU nodes.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
-import { type CloudConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
+import { accountUniqueName, type CloudConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
     /** Secret values by name (Pulumi secrets), wired into the pods. */
@@ -27,7 +27,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const served = servedModel(args);
     const registry = new ImageRegistry(
         prefix,
-        repositoryArgs(args.repository),
+        repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()),
         opts,
     );
     const image = new InferenceImage(
@@ -61,7 +61,15 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const svc = args.service;
     const secrets =
         Object.keys(args.secretValues).length > 0
-            ? new SecretWiring(`${prefix}-secrets`, { mode: "aws", namespace: svc.namespace, createNamespace: true, secrets: args.secretValues, cluster }, onCluster)
+            ? new SecretWiring(`${prefix}-secrets`, {
+                      mode: "aws",
+                      namespace: svc.namespace,
+                      createNamespace: true,
+                      secrets: args.secretValues,
+                      cluster,
+                      // Secrets Manager names are unique per account and region: two stacks must not share them.
+                      secretNamePrefix: accountUniqueName(`${prefix}-secrets`, pulumi.getProject(), pulumi.getStack()),
+                  }, onCluster)
             : undefined;
 
     const service = new InferenceService(

@@ -5,25 +5,111 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { Region } from "@pulumi/aws/types/enums";
+import { createHash } from "crypto";
 import { z } from "zod";
 import { defaultModelName, MODEL_NAME_PATTERN, type ModelArgs } from "../components/inference-image";
+import { SECRET_WIRING_DEFAULTS } from "../components/secret-wiring";
+import { SERVING_ADDONS_DEFAULTS } from "../components/serving-addons";
 
 export const CONFIG_NAMESPACE = "modelship";
 export const TARGETS = ["cloud", "edge", "hybrid"] as const;
 export type Target = (typeof TARGETS)[number];
 
-/** A configuration problem, naming the key. */
+/** One configuration problem: the full key (`modelship:cluster.gpuNodeGroups[0].maxSize`) and what to do. */
+export interface ConfigProblem {
+    key: string;
+    problem: string;
+}
+
+/** Every line of a message: one problem alone reads `key: problem`; several read one per line under a count. Pure. */
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+    if (problems.length === 1) return `${problems[0].key}: ${problems[0].problem}`;
+    return [`${problems.length} configuration problems:`, ...problems.map((p) => `  ${p.key}: ${p.problem}`)].join("\n");
+}
+
+/** Configuration problems, each naming its key; the message lists all of them, one per line. */
 export class ConfigError extends Error {
+    readonly problems: readonly ConfigProblem[];
     constructor(
         readonly key: string,
         problem: string,
+        more: readonly ConfigProblem[] = [],
     ) {
-        super(`${key}: ${problem}`);
+        const problems = [{ key, problem }, ...more];
+        super(formatProblems(problems));
         this.name = "ConfigError";
+        this.problems = problems;
+    }
+
+    /** One error carrying all of `problems` (at least one). */
+    static of(problems: readonly ConfigProblem[]): ConfigError {
+        const [first, ...rest] = problems;
+        return new ConfigError(first.key, first.problem, rest);
     }
 }
 
-const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "expected an AWS region code such as eu-central-1");
+/**
+ * Collects problems so that a stack reports all of them at once: `check` runs a step and records the problems of a
+ * {@link ConfigError} it throws (other errors propagate), `done` throws them together.
+ */
+export class ConfigProblems {
+    readonly list: ConfigProblem[] = [];
+    add(...problems: ConfigProblem[]): void {
+        this.list.push(...problems);
+    }
+    check<T>(step: () => T): T | undefined {
+        try {
+            return step();
+        } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            this.add(...err.problems);
+            return undefined;
+        }
+    }
+    done(): void {
+        if (this.list.length > 0) throw ConfigError.of(this.list);
+    }
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), case-insensitive. Pure. */
+export function editDistance(a: string, b: string): number {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= x.length; i++) {
+        const row = [i];
+        for (let j = 1; j <= y.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        prev = row;
+    }
+    return prev[y.length];
+}
+
+/** The candidate nearest to `word`, if near enough to be a typo of it (a third of its letters, at least 2). Pure. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+    const limit = Math.max(2, Math.floor(word.length / 3));
+    let best: { c: string; d: number } | undefined;
+    for (const c of candidates) {
+        const d = editDistance(word, c);
+        if (d <= limit && (best === undefined || d < best.d)) best = { c, d };
+    }
+    return best?.c;
+}
+
+/** The region codes the AWS provider (@pulumi/aws) knows. */
+export const AWS_REGIONS: readonly string[] = Object.values(Region);
+
+/** Why `value` is not an AWS region, or undefined when it is one. Pure. */
+export function regionProblem(value: string): string | undefined {
+    if (AWS_REGIONS.includes(value)) return undefined;
+    const near = closest(value, AWS_REGIONS);
+    return `"${value}" is not an AWS region${near ? `: did you mean ${near}?` : `: use a region code such as eu-central-1 (${AWS_REGIONS.length} known to @pulumi/aws)`}`;
+}
+
+const region = z.string().superRefine((value, ctx) => {
+    const problem = regionProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 const principal = z.string().regex(/^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+))$/, "expected an IAM principal ARN or a 12-digit account ID");
 const cidr = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "expected an IPv4 CIDR such as 203.0.113.0/24");
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected lowercase letters, digits and dashes");
@@ -93,6 +179,23 @@ const clusterSchema = z
     })
     .strict();
 
+/**
+ * Namespaces the stack's own add-ons create, or that every cluster already has: the service creating one of them would
+ * collide with the add-on's (two owners of one Namespace) or fail with "already exists" at deploy time.
+ */
+export const RESERVED_NAMESPACES: Record<string, string> = {
+    [SERVING_ADDONS_DEFAULTS.kedaNamespace]: "KEDA's, which the stack installs",
+    [SERVING_ADDONS_DEFAULTS.prometheusNamespace]: "Prometheus's, which the stack installs",
+    [SECRET_WIRING_DEFAULTS.operatorNamespace]: "External Secrets Operator's, which the stack installs",
+    default: "Kubernetes' own, which exists already",
+    "kube-system": "Kubernetes' own, which exists already",
+    "kube-public": "Kubernetes' own, which exists already",
+    "kube-node-lease": "Kubernetes' own, which exists already",
+};
+const serviceNamespace = name.refine((ns) => !(ns in RESERVED_NAMESPACES), {
+    error: (issue) => `"${String(issue.input)}" is ${RESERVED_NAMESPACES[String(issue.input)]} namespace: the service creates its own, so pick another (e.g. inference)`,
+});
+
 const replicasSchema = z
     .object({ min: z.number().int().min(0), max: positiveInt })
     .strict()
@@ -100,7 +203,7 @@ const replicasSchema = z
 
 const serviceSchema = z
     .object({
-        namespace: name.default("inference"),
+        namespace: serviceNamespace.default("inference"),
         replicas: replicasSchema.default({ min: 1, max: 4 }),
         gpusPerPod: z.number().int().min(0).default(1),
         port: z.number().int().min(1).max(65535).default(8080),
@@ -137,7 +240,7 @@ const deviceSchema = z
 
 const onPremSchema = z
     .object({
-        namespace: name.default("inference"),
+        namespace: serviceNamespace.default("inference"),
         replicas: replicasSchema.default({ min: 1, max: 2 }),
         gpusPerPod: z.number().int().min(0).default(0),
         nodeSelector: z.record(z.string(), z.string()).optional(),
@@ -191,10 +294,13 @@ export const hybridSchema = z.object({ ...common, cluster: clusterSchema, servic
 
 export type CloudConfig = z.infer<typeof cloudSchema>;
 
-/** `modelship:repository` as ImageRegistry arguments. Pure. */
-export function repositoryArgs(repository: z.infer<typeof repositorySchema>) {
+/**
+ * `modelship:repository` as ImageRegistry arguments. The repository's name defaults to {@link accountUniqueName}, so
+ * two stacks sharing an account never write into one repository (nor its `buildcache/` twin). Pure.
+ */
+export function repositoryArgs(repository: z.infer<typeof repositorySchema>, prefix: string, project: string, stack: string) {
     const { name: repositoryName, ...rest } = repository;
-    return { repositoryName, ...rest };
+    return { repositoryName: repositoryName ?? accountUniqueName(prefix, project, stack), ...rest };
 }
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 export type HybridConfig = z.infer<typeof hybridSchema>;
@@ -209,7 +315,55 @@ const KEYS: Record<Target, string[]> = {
 /** Reads one non-secret key; returns JSON-decoded objects and plain strings. */
 export type ConfigGetter = (key: string) => unknown;
 
-/** Parses the target's keys with its schema; throws a {@link ConfigError} naming the first bad key. Pure. */
+/** The object schema at `path` inside `schema` (through defaults, optionals and arrays), for suggesting its keys. */
+function objectKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+    let s: z.ZodType = schema;
+    const unwrap = () => {
+        while (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    };
+    for (const part of path) {
+        unwrap();
+        if (typeof part === "number" && s instanceof z.ZodArray) s = s.element as z.ZodType;
+        else if (typeof part === "string" && s instanceof z.ZodObject) s = s.shape[part] as z.ZodType;
+        else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+        else return [];
+        if (s === undefined) return [];
+    }
+    unwrap();
+    return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+/** `modelship:cluster.gpuNodeGroups[0].maxSize`. Pure. */
+export function keyPath(path: readonly PropertyKey[]): string {
+    return `${CONFIG_NAMESPACE}:${path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("")}`;
+}
+
+const A_TYPE: Record<string, string> = { array: "an array", object: "an object", string: "a string", number: "a number", int: "an integer", boolean: "true or false", record: "a map" };
+
+/** Zod's issues as problems naming the full key, one per issue (one per unknown key, with the nearest known one). */
+export function zodProblems(schema: z.ZodType, issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
+    return issues.flatMap((issue): ConfigProblem[] => {
+        if (issue.code === "unrecognized_keys") {
+            const known = objectKeysAt(schema, issue.path);
+            return issue.keys.map((k) => {
+                const near = closest(k, known);
+                return {
+                    key: keyPath([...issue.path, k]),
+                    problem: `is not a known key: ${near ? `did you mean ${keyPath([...issue.path, near])}?` : `the keys here are ${known.join(", ")}`}`,
+                };
+            });
+        }
+        if (issue.code === "invalid_type") {
+            const expected = A_TYPE[issue.expected] ?? issue.expected;
+            const input = (issue as { input?: unknown }).input;
+            const problem = input === undefined ? `is required: expected ${expected}` : `expected ${expected}, got ${JSON.stringify(input)}`;
+            return [{ key: keyPath(issue.path), problem }];
+        }
+        return [{ key: keyPath(issue.path), problem: issue.message }];
+    });
+}
+
+/** Parses the target's keys with its schema; throws a {@link ConfigError} listing every bad key. Pure. */
 export function parseTargetConfig<T extends Target>(target: T, get: ConfigGetter): T extends "cloud" ? CloudConfig : T extends "edge" ? EdgeConfig : HybridConfig {
     const raw: Record<string, unknown> = {};
     for (const key of KEYS[target]) {
@@ -217,13 +371,61 @@ export function parseTargetConfig<T extends Target>(target: T, get: ConfigGetter
         if (v !== undefined) raw[key] = v;
     }
     const schema = target === "cloud" ? cloudSchema : target === "edge" ? edgeSchema : hybridSchema;
-    const result = schema.safeParse(raw);
-    if (!result.success) {
-        const issue = result.error.issues[0];
-        const path = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
-        throw new ConfigError(`${CONFIG_NAMESPACE}:${path || "?"}`, issue.message);
-    }
+    const result = schema.safeParse(raw, { reportInput: true });
+    if (!result.success) throw ConfigError.of(zodProblems(schema, result.error.issues));
     return result.data as never;
+}
+
+/** Keys any target reads, for telling "misspelt" from "belongs to another target". */
+const ALL_KEYS = [...new Set(Object.values(KEYS).flat())];
+
+/**
+ * Problems with the `modelship:*` keys the stack sets (`keys`, without the namespace): each must be one the target
+ * reads (`target` unknown: any target's), or one of the `secretKeys` it reads. A misspelt key names the nearest known
+ * one. Pure.
+ */
+export function unknownKeyProblems(target: Target | undefined, keys: readonly string[], secretKeys: readonly string[] = []): ConfigProblem[] {
+    const known = ["target", ...(target ? KEYS[target] : ALL_KEYS), ...secretKeys];
+    return keys
+        .filter((k) => !known.includes(k))
+        .map((k) => {
+            const key = `${CONFIG_NAMESPACE}:${k}`;
+            if (target && ALL_KEYS.includes(k)) {
+                const readers = TARGETS.filter((t) => KEYS[t].includes(k));
+                return { key, problem: `is not read by the ${target} target (only ${readers.join(", ")}): remove it, or set ${CONFIG_NAMESPACE}:target` };
+            }
+            const near = closest(k, known);
+            const hint = near
+                ? `did you mean ${CONFIG_NAMESPACE}:${near}?`
+                : `the ${target ?? "stack"} keys are ${known.join(", ")} (a secret key must be listed in ${CONFIG_NAMESPACE}:secrets)`;
+            return { key, problem: `is not a known key: ${hint}` };
+        });
+}
+
+/**
+ * Problems with `aws:region`, which every AWS resource, URL and add-on of the stack uses: it must be set (not left to
+ * the environment, which the plan and CI cannot see) and be a region code. `awsKeys` (the `aws:*` keys set, without
+ * the namespace) point out a misspelt one. Pure.
+ */
+export function awsRegionProblems(value: string | undefined, awsKeys: readonly string[] = []): ConfigProblem[] {
+    const key = "aws:region";
+    if (value === undefined) {
+        const typo = awsKeys.find((k) => k !== "region" && editDistance(k, "region") <= 2);
+        return [{ key, problem: `is required: pulumi config set aws:region <code, e.g. eu-central-1>${typo ? ` (the stack sets aws:${typo}: a typo of aws:region?)` : ""}` }];
+    }
+    const problem = regionProblem(value);
+    return problem ? [{ key, problem }] : [];
+}
+
+/**
+ * A name for things AWS requires unique per account and region (ECR repositories, Secrets Manager secrets): `name`
+ * plus the stack and a hash of project/stack, so two stacks (of one project or two) in one account never collide.
+ * Lowercase, as ECR requires. Pure.
+ */
+export function accountUniqueName(name: string, project: string, stack: string): string {
+    const hash = createHash("sha256").update(`${project}/${stack}`).digest("hex").slice(0, 6);
+    const stackPart = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+    return [name, stackPart, hash].filter((p) => p.length > 0).join("-");
 }
 
 /** Reads `modelship:target`. */

@@ -3,7 +3,7 @@
  * multi-arch inference image, and the inference container on each listed device's Docker engine.
  */
 import * as aws from "@pulumi/aws";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
 import { type EdgeConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
@@ -19,6 +19,11 @@ export interface EdgeTargetArgs extends EdgeConfig {
      * variables) and the devices' TLS material (`devices[].tls`). Default none.
      */
     secretValues?: Record<string, pulumi.Input<string>>;
+    /**
+     * Region of the AWS provider (`aws:region`). When it is `deviceRegion`, the devices pull from the source repository
+     * and nothing is replicated (ECR cannot replicate into its own region). Default: the `aws:region` config.
+     */
+    providerRegion?: string;
 }
 
 export interface EdgeTargetOutputs {
@@ -58,11 +63,13 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
     const env = Object.fromEntries(config.secrets.map((key) => [key, secret(key)]));
     const tls = config.devices.map((d) => (d.tls ? { caCert: secret(d.tls.caCert), clientCert: secret(d.tls.clientCert), clientKey: secret(d.tls.clientKey) } : undefined));
     const deployer = deployerPrincipal(opts);
+    const providerRegion = config.providerRegion ?? new pulumi.Config("aws").get("region");
+    const replicate = config.deviceRegion !== providerRegion;
     const registry = new ImageRegistry(
         prefix,
         {
-            ...repositoryArgs(config.repository),
-            replicationRegions: [config.deviceRegion],
+            ...repositoryArgs(config.repository, prefix, pulumi.getProject(), pulumi.getStack()),
+            replicationRegions: replicate ? [config.deviceRegion] : [],
             pullRole: {
                 trustAnchorArns: config.rolesAnywhereTrustAnchorArn ? [config.rolesAnywhereTrustAnchorArn] : [],
                 allowedSubjects: config.rolesAnywhereTrustAnchorArn ? config.deviceSubjects : undefined,
@@ -82,9 +89,9 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
         opts,
     );
 
-    // Devices pull the replica in their own region. Their engines are logged in with an ECR token fetched through the
+    // Devices pull the replica in their own region (the source, when that is the stack's region). Their engines are logged in with an ECR token fetched through the
     // pull-only role (the deployer assumes it for a short session), never with the deployer's own push rights.
-    const deviceImageRef = image.replicaRef(config.deviceRegion);
+    const deviceImageRef = replicate ? image.replicaRef(config.deviceRegion) : image.ref;
     const pullSession = new aws.Provider(
         `${prefix}-device-login`,
         {

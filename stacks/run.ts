@@ -4,7 +4,19 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { cloudTarget } from "./cloud";
-import { CONFIG_NAMESPACE, deviceTlsKeys, parseTarget, parseTargetConfig, pulumiConfigGetter, readSecrets, requireSecretConfig, type Target } from "./config";
+import {
+    awsRegionProblems,
+    CONFIG_NAMESPACE,
+    ConfigProblems,
+    deviceTlsKeys,
+    parseTarget,
+    parseTargetConfig,
+    pulumiConfigGetter,
+    requireSecretConfig,
+    servedModel,
+    type Target,
+    unknownKeyProblems,
+} from "./config";
 import { edgeTarget } from "./edge";
 import { hybridTarget } from "./hybrid";
 
@@ -14,20 +26,60 @@ export interface StackRun {
     outputs: Record<string, pulumi.Input<unknown>>;
 }
 
-/** Reads the stack configuration and declares the chosen target's resources. */
-export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE)): StackRun {
+/** The keys of namespace `ns` (without it) among the stack's config keys (`aws:region`, `modelship:target`, ...). Pure. */
+export function keysOf(ns: string, allKeys: readonly string[]): string[] {
+    return allKeys.filter((k) => k.startsWith(`${ns}:`)).map((k) => k.slice(ns.length + 1));
+}
+
+/**
+ * Reads the stack configuration and declares the chosen target's resources. Every problem of the configuration
+ * (unknown keys, bad values, missing secrets, `aws:region`) is reported at once, in one {@link ConfigError}, before any
+ * resource is declared.
+ */
+export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE), allKeys: readonly string[] = Object.keys(pulumi.runtime.allConfig())): StackRun {
+    const problems = new ConfigProblems();
     const get = pulumiConfigGetter(config);
-    const target = parseTarget(get("target"));
+    const region = new pulumi.Config("aws").get("region");
+    problems.add(...awsRegionProblems(region, keysOf("aws", allKeys)));
+    const target = problems.check(() => parseTarget(get("target")));
+    const setKeys = keysOf(CONFIG_NAMESPACE, allKeys);
+    const secretsOf = (names: readonly string[], why?: string) => {
+        const out: Record<string, pulumi.Output<string>> = {};
+        for (const n of names) {
+            const value = problems.check(() => requireSecretConfig(config, n, why ?? `is listed in ${CONFIG_NAMESPACE}:secrets`));
+            if (value) out[n] = value;
+        }
+        return out;
+    };
+    // The secret keys a target reads are known keys; when its config does not parse, those `secrets` lists are.
+    const listedSecrets = (): string[] => {
+        const s = problems.check(() => get("secrets"));
+        return Array.isArray(s) ? s.filter((x): x is string => typeof x === "string") : [];
+    };
+    const check = <T>(target: Target, parse: () => T, secretKeys: (c: T) => string[]): T | undefined => {
+        const c = problems.check(parse);
+        problems.add(...unknownKeyProblems(target, setKeys, c ? secretKeys(c) : [...listedSecrets(), ...(target === "hybrid" ? ["onPremKubeconfig"] : [])]));
+        return c;
+    };
     switch (target) {
+        case undefined:
+            problems.add(...unknownKeyProblems(undefined, setKeys, listedSecrets()));
+            problems.done();
+            throw new Error("unreachable: a missing target is a configuration problem");
         case "cloud": {
-            const c = parseTargetConfig("cloud", get);
-            const out = cloudTarget({ ...c, secretValues: readSecrets(config, c.secrets) });
+            const c = check("cloud", () => parseTargetConfig("cloud", get), (c) => c.secrets);
+            const secretValues = c ? secretsOf(c.secrets) : {};
+            if (c) problems.check(() => servedModel(c));
+            problems.done();
+            const out = cloudTarget({ ...c!, secretValues });
             return { target, outputs: { endpoint: out.service.endpoint, imageRef: out.image.ref, kubeconfig: out.cluster.kubeconfig, clusterName: out.cluster.clusterName } };
         }
         case "edge": {
-            const c = parseTargetConfig("edge", get);
-            const secretValues = { ...readSecrets(config, c.secrets), ...readSecrets(config, deviceTlsKeys(c), `holds a device's TLS material (${CONFIG_NAMESPACE}:devices[].tls)`) };
-            const out = edgeTarget({ ...c, secretValues });
+            const c = check("edge", () => parseTargetConfig("edge", get), (c) => [...c.secrets, ...deviceTlsKeys(c)]);
+            const secretValues = c ? { ...secretsOf(c.secrets), ...secretsOf(deviceTlsKeys(c), `holds a device's TLS material (${CONFIG_NAMESPACE}:devices[].tls)`) } : {};
+            if (c) problems.check(() => servedModel(c));
+            problems.done();
+            const out = edgeTarget({ ...c!, secretValues, providerRegion: region });
             return {
                 target,
                 outputs: {
@@ -40,9 +92,12 @@ export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE)): StackRun
             };
         }
         case "hybrid": {
-            const c = parseTargetConfig("hybrid", get);
-            const kubeconfig = requireSecretConfig(config, "onPremKubeconfig", "is required for the hybrid target");
-            const out = hybridTarget({ ...c, secretValues: readSecrets(config, c.secrets), onPremKubeconfig: kubeconfig });
+            const c = check("hybrid", () => parseTargetConfig("hybrid", get), (c) => [...c.secrets, "onPremKubeconfig"]);
+            const secretValues = c ? secretsOf(c.secrets) : {};
+            const kubeconfig = problems.check(() => requireSecretConfig(config, "onPremKubeconfig", "is required for the hybrid target"));
+            if (c) problems.check(() => servedModel(c));
+            problems.done();
+            const out = hybridTarget({ ...c!, secretValues, onPremKubeconfig: kubeconfig! });
             return {
                 target,
                 outputs: {
