@@ -37,7 +37,9 @@ describe("stack config files", () => {
         expect(c.secretKeys).toEqual(expect.arrayContaining(["modelship:onPremKubeconfig", "modelship:apiToken"]));
     });
     it("names the stacks there are when one is unknown", () => {
-        expect(() => readStackConfig(root, "prod")).toThrow('unknown stack "prod": no stacks/Pulumi.prod.yaml (stacks: cloud, edge, hybrid)');
+        // The stacks there are, discovered: adding one's own stack file must not break this test.
+        const stacks = fs.readdirSync(path.join(root, "stacks")).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []).sort();
+        expect(() => readStackConfig(root, "prod")).toThrow(`unknown stack "prod": no stacks/Pulumi.prod.yaml (stacks: ${stacks.join(", ")})`);
     });
 });
 
@@ -89,20 +91,20 @@ describe("plan of the edge stack", () => {
 
 describe("plan errors name the key and the file", () => {
     it("a missing target", async () => {
-        const dir = project("config:\n  modelship:name: x\n");
+        const dir = project("config:\n  aws:region: us-west-2\n  modelship:name: x\n");
         await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:target: is required/);
     });
     it("an unknown target", async () => {
-        const dir = project("config:\n  modelship:target: mars\n");
+        const dir = project("config:\n  aws:region: us-west-2\n  modelship:target: mars\n");
         await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:target: "mars" is not a target/);
     });
     it("a malformed value", async () => {
-        const dir = project("config:\n  modelship:target: edge\n  modelship:deviceRegion: europe\n  modelship:devicePrincipals: ['123456789012']\n");
-        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:deviceRegion: expected an AWS region code/);
+        const dir = project("config:\n  aws:region: us-west-2\n  modelship:target: edge\n  modelship:deviceRegion: europe\n  modelship:devicePrincipals: ['123456789012']\n");
+        await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:deviceRegion: "europe" is not an AWS region/);
     });
     it("a secret key set in plaintext (not with --secret)", async () => {
         const dir = project(
-            "config:\n  modelship:target: edge\n  modelship:deviceRegion: eu-central-1\n  modelship:devicePrincipals: ['123456789012']\n  modelship:secrets: [apiToken]\n  modelship:apiToken: t0ken\n",
+            "config:\n  aws:region: us-west-2\n  modelship:target: edge\n  modelship:deviceRegion: eu-central-1\n  modelship:devicePrincipals: ['123456789012']\n  modelship:secrets: [apiToken]\n  modelship:apiToken: t0ken\n",
         );
         await expect(plan({ stack: "t", json: true, projectDir: dir })).rejects.toThrow(
             "stacks/Pulumi.t.yaml: modelship:apiToken: is a secret but is stored in plaintext in the stack's config file: run pulumi config set --secret modelship:apiToken <value>",
@@ -112,6 +114,7 @@ describe("plan errors name the key and the file", () => {
         const dir = project(
             [
                 "config:",
+                "  aws:region: us-west-2",
                 "  modelship:target: edge",
                 "  modelship:deviceRegion: eu-central-1",
                 "  modelship:devicePrincipals: ['123456789012']",
@@ -172,7 +175,7 @@ describe("plan of a stack serving your own model", () => {
     });
 
     it("refuses a model file that is not there, naming the key", async () => {
-        const missing = project("config:\n  modelship:target: cloud\n  modelship:model: { path: models/none.onnx }\n  modelship:cluster: { version: '1.33', gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }\n");
+        const missing = project("config:\n  aws:region: us-west-2\n  modelship:target: cloud\n  modelship:model: { path: models/none.onnx }\n  modelship:cluster: { version: '1.33', gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }\n");
         await expect(plan({ stack: "t", json: true, projectDir: missing })).rejects.toThrow(/^stacks\/Pulumi\.t\.yaml: modelship:model\.path: "models\/none\.onnx" \(.*\) is not a file/);
     });
 

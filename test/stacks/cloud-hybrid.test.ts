@@ -141,7 +141,7 @@ describe("plan --out of the cloud stack", () => {
         expect(kinds).toEqual(expect.arrayContaining(["Deployment", "Service", "NetworkPolicy", "PodDisruptionBudget", "ScaledObject", "HelmRelease"]));
         const deployment = parseYaml(fs.readFileSync(path.join(dir, files.find((f) => f.includes("-deployment-"))!), "utf8"));
         const imageComponent = result.plan.resources.find((r) => r.type === "docker-build:index:Image");
-        expect(deployment.spec.template.spec.containers[0].image).toMatch(/^123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/modelship@sha256:/);
+        expect(deployment.spec.template.spec.containers[0].image).toMatch(/^123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/modelship-cloud-[0-9a-f]{6}@sha256:/);
         expect(imageComponent?.inputs.target).toBe("gpu");
     });
 });

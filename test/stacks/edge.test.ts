@@ -90,7 +90,7 @@ describe("edge target", () => {
     it("pulls on each device by digest, from the replica in the devices' region", async () => {
         const ref = await valueOf(out.image.ref);
         const deviceRef = ref.replace(".us-west-2.", ".eu-central-1.");
-        expect(deviceRef).toMatch(/^123456789012\.dkr\.ecr\.eu-central-1\.amazonaws\.com\/edge@sha256:[0-9a-f]{64}$/);
+        expect(deviceRef).toMatch(/^123456789012\.dkr\.ecr\.eu-central-1\.amazonaws\.com\/edge-test-[0-9a-f]{6}@sha256:[0-9a-f]{64}$/);
         const pulls = recorder.ofType("docker:index/remoteImage:RemoteImage");
         expect(pulls.map((p) => p.inputs.name)).toEqual([deviceRef, deviceRef]);
         expect(pulls.find((p) => p.name === "edge-jetson-01-image")?.inputs.platform).toBe("linux/arm64");

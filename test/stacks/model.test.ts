@@ -57,7 +57,7 @@ describe("servedModel: one served name for the image and every deployment", () =
         const parse = (extra: Record<string, unknown>) => parseTargetConfig("cloud", (k) => ({ cluster, ...extra })[k]);
         expect(parse({ model: { path: "m/x.onnx", name: "x", externalData: ["x.onnx.data"] } }).model).toEqual({ path: "m/x.onnx", name: "x", externalData: ["x.onnx.data"] });
         expect(parse({}).model).toBeUndefined();
-        expect(() => parse({ model: { path: "m/x.onnx", nam: "x" } })).toThrow(/^modelship:model: /);
+        expect(() => parse({ model: { path: "m/x.onnx", nam: "x" } })).toThrow(/^modelship:model\.nam: is not a known key: did you mean modelship:model\.name\?/);
         expect(() => parse({ model: { path: "m/x.onnx", name: "bad name" } })).toThrow(/^modelship:model\.name: expected a served model name/);
         expect(() => parse({ modelName: "-x" })).toThrow(/^modelship:modelName: expected a served model name/);
         expect(() => parse({ model: {} })).toThrow(/^modelship:model\.path: /);
