@@ -68,7 +68,7 @@ export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE), allKeys: 
             throw new Error("unreachable: a missing target is a configuration problem");
         case "cloud": {
             const c = check("cloud", () => parseTargetConfig("cloud", get), (c) => c.secrets);
-            const secretValues = c ? secretsOf(c.secrets) : {};
+            const secretValues = secretsOf(c ? c.secrets : listedSecrets());
             if (c) problems.check(() => servedModel(c));
             problems.done();
             const out = cloudTarget({ ...c!, secretValues });
@@ -76,7 +76,7 @@ export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE), allKeys: 
         }
         case "edge": {
             const c = check("edge", () => parseTargetConfig("edge", get), (c) => [...c.secrets, ...deviceTlsKeys(c)]);
-            const secretValues = c ? { ...secretsOf(c.secrets), ...secretsOf(deviceTlsKeys(c), `holds a device's TLS material (${CONFIG_NAMESPACE}:devices[].tls)`) } : {};
+            const secretValues = { ...secretsOf(c ? c.secrets : listedSecrets()), ...(c ? secretsOf(deviceTlsKeys(c), `holds a device's TLS material (${CONFIG_NAMESPACE}:devices[].tls)`) : {}) };
             if (c) problems.check(() => servedModel(c));
             problems.done();
             const out = edgeTarget({ ...c!, secretValues, providerRegion: region });
@@ -93,7 +93,7 @@ export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE), allKeys: 
         }
         case "hybrid": {
             const c = check("hybrid", () => parseTargetConfig("hybrid", get), (c) => [...c.secrets, "onPremKubeconfig"]);
-            const secretValues = c ? secretsOf(c.secrets) : {};
+            const secretValues = secretsOf(c ? c.secrets : listedSecrets());
             const kubeconfig = problems.check(() => requireSecretConfig(config, "onPremKubeconfig", "is required for the hybrid target"));
             if (c) problems.check(() => servedModel(c));
             problems.done();
