@@ -1,4 +1,6 @@
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 
@@ -31,12 +33,33 @@ describe("GitHub workflows", () => {
     it("runs the tests, plans every stack and previews every stack on pull requests", () => {
         const wf = parse(read("pull-request.yml"));
         expect(steps(wf).map((s: any) => s.run)).toEqual(expect.arrayContaining(["npm ci", "npm test"]));
-        const stacks: string[] = wf.jobs.plan.strategy.matrix.stack;
-        expect(wf.jobs.preview.strategy.matrix.stack).toEqual(stacks);
-        for (const s of stacks) expect(fs.existsSync(path.join(root, "stacks", `Pulumi.${s}.yaml`))).toBe(true);
+        // Both matrices come from the job that lists the stack files, not from a list written here.
+        for (const job of ["plan", "preview"]) {
+            expect(wf.jobs[job].strategy.matrix.stack).toBe("${{ fromJSON(needs.stacks.outputs.stacks) }}");
+            expect(wf.jobs[job].needs).toEqual(expect.arrayContaining(["stacks"]));
+        }
         const preview = wf.jobs.preview.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
         expect(preview.with).toMatchObject({ command: "preview", "comment-on-pr": true });
         expect(wf.jobs.plan.steps.some((s: any) => String(s.uses).startsWith("actions/upload-artifact@"))).toBe(true);
+    });
+
+    it("lists the stacks to plan by discovering stacks/Pulumi.*.yaml", () => {
+        const wf = parse(read("pull-request.yml"));
+        const list = wf.jobs.stacks.steps.find((s: any) => s.id === "list");
+        expect(wf.jobs.stacks.outputs.stacks).toBe("${{ steps.list.outputs.stacks }}");
+        // Run the step's script here, with a stack file of one's own added to a copy of stacks/.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-wf-"));
+        fs.mkdirSync(path.join(dir, "stacks"));
+        const shipped = fs.readdirSync(path.join(root, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+        for (const f of [...shipped, "Pulumi.my-own.yaml"]) fs.writeFileSync(path.join(dir, "stacks", f), "config: {}\n");
+        fs.writeFileSync(path.join(dir, "stacks", "cloud.ts"), "");
+        const output = path.join(dir, "github-output");
+        execFileSync("bash", ["-e", "-c", list.run], { cwd: dir, env: { ...process.env, GITHUB_OUTPUT: output } });
+        const line = fs.readFileSync(output, "utf8").trim();
+        expect(line.startsWith("stacks=")).toBe(true);
+        const expected = [...shipped.map((f) => f.slice("Pulumi.".length, -".yaml".length)), "my-own"].sort();
+        expect(JSON.parse(line.slice("stacks=".length))).toEqual(expected);
+        expect(expected).toEqual(expect.arrayContaining(["cloud", "edge", "hybrid", "my-own"]));
     });
 
     it("reaches AWS through OIDC only: id-token permission, a role to assume, no access keys", () => {
