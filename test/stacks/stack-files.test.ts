@@ -11,6 +11,8 @@ const STACKS = fs
     .readdirSync(path.join(root, "stacks"))
     .flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? [])
     .sort();
+/** Values from documentation ranges and examples, which no real deployment uses. */
+const DOC_VALUE = /\b(203\.0\.113|198\.51\.100|192\.0\.2)\.|\b123456789012\b|\bexample\.(com|org|net)\b|placeholder/i;
 const stackFile = (stack: string) => fs.readFileSync(path.join(root, "stacks", `Pulumi.${stack}.yaml`), "utf8");
 
 /** A throwaway project holding the given stack files, with the real image context. */
@@ -42,6 +44,11 @@ describe("the shipped stack files", () => {
         const doc = parseYaml(stackFile(stack)) as { config: Record<string, unknown> };
         it("sets a valid aws:region", () => {
             expect(awsRegionProblems(doc.config["aws:region"] as string | undefined)).toEqual([]);
+        });
+        it("marks every documentation value (TEST-NET CIDR, example account, example.com, placeholder ciphertext) as a PLACEHOLDER", () => {
+            const lines = stackFile(stack).split("\n");
+            const unmarked = lines.filter((l, i) => !l.trim().startsWith("#") && DOC_VALUE.test(l) && !/# PLACEHOLDER: /.test(l) && !/^\s*# PLACEHOLDER: /.test(lines[i - 1] ?? ""));
+            expect(unmarked).toEqual([]);
         });
         it("plans offline with every key known and valid", async () => {
             const result = await plan({ stack, json: true, projectDir: root });
