@@ -115,6 +115,18 @@ export function checkProfileRegion(name: string, anchorRegion: string, providerR
     }
 }
 
+/**
+ * ECR cannot replicate a registry into its own region (and the replica would be the source repository): refuses the
+ * provider's region among `replicationRegions`, once it is known. Pure.
+ */
+export function checkReplicationRegions(name: string, regions: readonly string[], providerRegion: string): void {
+    if (regions.includes(providerRegion)) {
+        throw new Error(
+            `ImageRegistry "${name}": replicationRegions lists ${providerRegion}, the AWS provider's own region, which ECR cannot replicate into: remove it (pulls there use the source repository)`,
+        );
+    }
+}
+
 /** The region field of an ARN. Pure. */
 function arnRegion(arn: string): string {
     return arn.split(":")[3] ?? "";
@@ -307,7 +319,10 @@ export class ImageRegistry extends pulumi.ComponentResource {
                     replicationConfiguration: {
                         rules: [
                             {
-                                destinations: regions.map((region) => ({ region, registryId: repository.registryId })),
+                                destinations: pulumi.all([aws.getRegionOutput({}, { parent: this }).region, repository.registryId]).apply(([own, registryId]) => {
+                                    checkReplicationRegions(name, regions, own);
+                                    return regions.map((region) => ({ region, registryId }));
+                                }),
                                 repositoryFilters: [{ filter: repositoryName, filterType: "PREFIX_MATCH" }],
                             },
                         ],

@@ -104,7 +104,9 @@ describe("aws:region is honoured everywhere", () => {
 
 describe("two stacks in one account never collide", () => {
     it("the same stack file as two stacks, and the cloud and hybrid samples, share no name AWS requires unique", async () => {
-        const dir = project({ a: stackFile("cloud"), b: stackFile("cloud"), cloud: stackFile("cloud"), hybrid: stackFile("hybrid") });
+        // With a secret, so that the Secrets Manager names are compared too.
+        const withSecret = stackFile("cloud").replace("modelship:target: cloud", "modelship:target: cloud\n  modelship:secrets: [apiToken]\n  modelship:apiToken: { secure: v1:AAAA:x }");
+        const dir = project({ a: withSecret, b: withSecret, cloud: stackFile("cloud"), hybrid: stackFile("hybrid") });
         const names: Record<string, string[]> = {};
         for (const stack of ["a", "b", "cloud", "hybrid"]) {
             const region = (parseYaml(fs.readFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, string> }).config["aws:region"];
@@ -113,6 +115,7 @@ describe("two stacks in one account never collide", () => {
         // The repository, its build cache, the cluster and (hybrid) the Secrets Manager secrets are named explicitly.
         expect(names.a.some((n) => n.startsWith("aws:ecr/repository:Repository "))).toBe(true);
         expect(names.a.some((n) => n.startsWith("aws:ecr/repository:Repository ") && n.includes(" buildcache/"))).toBe(true);
+        expect(names.a.some((n) => n.startsWith("aws:secretsmanager/secret:Secret "))).toBe(true);
         expect(names.hybrid.some((n) => n.startsWith("aws:secretsmanager/secret:Secret "))).toBe(true);
         const shared = (x: string[], y: string[]) => x.filter((n) => y.includes(n));
         expect(shared(names.a, names.b)).toEqual([]);
