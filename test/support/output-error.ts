@@ -16,3 +16,4 @@ export async function outputError(value: pulumi.Output<unknown>): Promise<Error 
         return e as Error;
     }
 }
+
