@@ -111,6 +111,14 @@ export function hostProblems(host: string, hasTls: boolean): [string, string][] 
     return [];
 }
 
+/** The check of a `host` Output once it resolves: {@link hostProblems} said under `host`. Pure. */
+export function resolvedHostProblem(hasTls: boolean): (host: string) => string | undefined {
+    return (h) => {
+        const [first] = hostProblems(h, hasTls);
+        return first === undefined ? undefined : first[0] === "host" ? first[1] : `"${h}" conflicts with ${first[0]}: ${first[0]} ${first[1]}`;
+    };
+}
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure. */
 export function validateEdgeDeviceArgs(name: string, args: EdgeDeviceArgs): void {
     const c = new ArgChecker("EdgeDevice", name);
@@ -186,10 +194,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
         validateEdgeDeviceArgs(name, args);
         super(EDGE_DEVICE_TYPE, name, {}, opts);
         const hasTls = args.tls !== undefined;
-        const host = checkInput({ component: "EdgeDevice", name, field: "host" }, args.host, (h) => {
-            const [first] = hostProblems(h, hasTls);
-            return first === undefined ? undefined : first[0] === "host" ? first[1] : `"${h}" conflicts with ${first[0]}: ${first[0]} ${first[1]}`;
-        }).apply((h) => {
+        const host = checkInput({ component: "EdgeDevice", name, field: "host" }, args.host, resolvedHostProblem(hasTls)).apply((h) => {
             for (const warning of hostWarnings(h)) pulumi.log.warn(`EdgeDevice "${name}": host "${h}" ${warning}`, this);
             return h;
         });
