@@ -1,4 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 /**
  * The error an Output fails with when it resolves (what would fail `pulumi up`), or undefined if it resolves.
