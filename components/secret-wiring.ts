@@ -43,8 +43,8 @@ export interface SecretWiringArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /** aws mode: how often the operator re-reads Secrets Manager (a Go duration). Default "1h". */
     refreshInterval?: string;
-    /** aws mode: region of the secrets. Default: the AWS provider's region. */
-    region?: string;
+    /** aws mode: region of the secrets; an Output is checked when it resolves. Default: the AWS provider's region. */
+    region?: pulumi.Input<string>;
     /**
      * aws mode: install External Secrets Operator (Helm, pinned). Default true. Set false on every wiring but one in a
      * cluster, so that they share one operator.
@@ -79,6 +79,11 @@ export const SECRET_WIRING_DEFAULTS = {
 /** Names an environment variable may have, so the Secret can be consumed whole with `envFrom`. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const GO_DURATION = /^(\d+(ns|us|µs|ms|s|m|h))+$/;
+
+/** What is wrong with `region`, or undefined. Pure. */
+export function regionProblem(region: string): string | undefined {
+    return typeof region === "string" && isRegion(region) ? undefined : `"${region}" is not an AWS region code such as "eu-central-1"`;
+}
 
 /** What is wrong with `namespace`, or undefined. Pure. */
 export function namespaceProblem(ns: string): string | undefined {
@@ -116,7 +121,7 @@ export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): 
         c.check(args.cluster !== undefined, "cluster", 'is required with mode "aws": pass the GpuCluster (or { oidcProviderArn, oidcProviderUrl }) whose OIDC provider the IRSA role trusts');
         if (args.refreshInterval !== undefined)
             c.check(GO_DURATION.test(args.refreshInterval), "refreshInterval", `"${args.refreshInterval}" is not a duration: use e.g. "15m" or "1h"`);
-        if (args.region !== undefined) c.check(isRegion(args.region), "region", `"${args.region}" is not an AWS region code such as "eu-central-1"`);
+        checkPlain(c, "region", args.region, regionProblem);
         if (args.operatorNamespace !== undefined)
             c.check(isDnsLabel(args.operatorNamespace), "operatorNamespace", `"${args.operatorNamespace}" is not a valid namespace name`);
         const operatorNamespace = args.operatorNamespace ?? SECRET_WIRING_DEFAULTS.operatorNamespace;
@@ -243,7 +248,8 @@ export class SecretWiring extends pulumi.ComponentResource {
     private wireAws(name: string, args: SecretWiringArgs, namespace: pulumi.Output<string>, labels: Record<string, string>, namespaceDeps: pulumi.Resource[]) {
         const d = SECRET_WIRING_DEFAULTS;
         const tags = componentTags("SecretWiring", name, args.tags);
-        const region: pulumi.Output<string> = args.region !== undefined ? pulumi.output(args.region) : aws.getRegionOutput({}, { parent: this }).region;
+        const region: pulumi.Output<string> =
+            args.region !== undefined ? checkInput({ component: "SecretWiring", name, field: "region" }, args.region, regionProblem) : aws.getRegionOutput({}, { parent: this }).region;
         const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `Secrets of ${name} (modelship SecretWiring)`, tags, parent: this });
         const { secrets, versions } = this.storeValues(name, args, kmsKeyArn, tags);
         const { role, policy, serviceAccount } = this.createReader(name, args, namespace, labels, namespaceDeps, secrets, kmsKeyArn, region, tags);

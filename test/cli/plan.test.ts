@@ -139,7 +139,7 @@ describe("plan of a stack serving your own model", () => {
                 "  aws:region: us-west-2",
                 "  modelship:target: cloud",
                 "  modelship:model: { path: models/vision/vit.onnx, name: vit-b16, externalData: [vit.onnx.data] }",
-                "  modelship:cluster: { version: '1.33', gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }",
+                "  modelship:cluster: { version: '1.33', publicAccessCidrs: [203.0.113.0/24], gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }",
                 "",
             ].join("\n"),
         );

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, resolvedHostProblem } from "../../components/edge-device";
 import { ImageRegistry, pullPrincipalProblem, trustAnchorProblem } from "../../components/image-registry";
 import { InferenceService } from "../../components/inference-service";
-import { SecretWiring, namespaceProblem } from "../../components/secret-wiring";
+import { SecretWiring, namespaceProblem, regionProblem } from "../../components/secret-wiring";
 import { ServingAddons, prometheusUrlProblem } from "../../components/serving-addons";
 import { checkInput, checkInputs } from "../../components/internal/inputs";
 import { cidrProblem } from "../../components/internal/network-policy";
@@ -119,7 +119,11 @@ describe("SecretWiring with an Output namespace", () => {
     let awsWiring: SecretWiring;
     beforeAll(async () => {
         k8sWiring = new SecretWiring("outk8s", { mode: "kubernetes", namespace: pulumi.output("inference"), secrets: { TOKEN: pulumi.secret("t") } }, { provider });
-        awsWiring = new SecretWiring("outaws", { mode: "aws", namespace: pulumi.output("serving"), secrets: { TOKEN: pulumi.secret("t") }, cluster: CLUSTER }, { provider });
+        awsWiring = new SecretWiring(
+            "outaws",
+            { mode: "aws", namespace: pulumi.output("serving"), region: pulumi.output("eu-central-1"), secrets: { TOKEN: pulumi.secret("t") }, cluster: CLUSTER },
+            { provider },
+        );
         await recorder.settle();
     });
 
@@ -129,10 +133,12 @@ describe("SecretWiring with an Output namespace", () => {
         const trust = JSON.parse(recorder.one("aws:iam/role:Role", "outaws-reader").inputs.assumeRolePolicy);
         expect(trust.Statement[0].Condition.StringEquals[`${OIDC_URL}:sub`]).toBe("system:serviceaccount:serving:outaws-secret-store");
         expect(await valueOf(awsWiring.namespace)).toBe("serving");
+        expect(recorder.one("kubernetes:external-secrets.io/v1:SecretStore", "outaws-store").inputs.spec.provider.aws.region).toBe("eu-central-1");
     });
 
     it("fails the update when it resolves to a bad name, and wants a plain one to create it", async () => {
         expect(await failure("SecretWiring", "namespace", "Not_A_Name", namespaceProblem)).toBe('SecretWiring "x": namespace "Not_A_Name" is not a valid namespace name: use a DNS label such as "inference"');
+        expect(await failure("SecretWiring", "region", "Frankfurt", regionProblem)).toBe('SecretWiring "x": region "Frankfurt" is not an AWS region code such as "eu-central-1"');
         expect(() => new SecretWiring("mk", { mode: "kubernetes", namespace: pulumi.output("ns"), createNamespace: true, secrets: { A: pulumi.secret("a") } }, { provider })).toThrow(
             'SecretWiring "mk": namespace must be a plain string with createNamespace: true',
         );
