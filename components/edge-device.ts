@@ -203,12 +203,9 @@ export class EdgeDevice extends pulumi.ComponentResource {
         const containerPort = args.containerPort ?? d.containerPort;
         const hostPort = args.hostPort ?? d.hostPort;
 
-        const image = pulumi.output(args.image).apply((ref) => {
-            if (!args.allowMutableTag && !isDigestRef(ref)) {
-                throw new Error(`EdgeDevice "${name}": image "${ref}" is not pinned by digest: pass repo@sha256:<64 hex>, or set allowMutableTag: true`);
-            }
-            return ref;
-        });
+        const image = checkInput({ component: "EdgeDevice", name, field: "image" }, args.image, (ref) =>
+            args.allowMutableTag || isDigestRef(ref) ? undefined : `"${ref}" is not pinned by digest: pass repo@sha256:<64 hex>, or set allowMutableTag: true`,
+        );
 
         this.provider = new docker.Provider(
             `${name}-docker`,

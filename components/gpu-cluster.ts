@@ -192,19 +192,18 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const ECR_REPOSITORY_ARN = /^arn:aws(-[a-z]+)*:ecr:[a-z]{2}(-[a-z]+)+-\d:\d{12}:repository\/[a-z0-9][a-z0-9._/-]*$/;
 
-function repositoryArnProblem(arn: string): string {
-    return `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`;
+/** What is wrong with an `imageRepositoryArns` entry, or undefined. Pure. */
+export function repositoryArnProblem(arn: string): string | undefined {
+    return typeof arn === "string" && ECR_REPOSITORY_ARN.test(arn)
+        ? undefined
+        : `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`;
 }
 
 /** Returns a resolved `imageRepositoryArns[i]` or throws the construction-time error for it. Pure. */
 export function checkResolvedRepositoryArn(name: string, i: number, value: string): string {
-    if (!ECR_REPOSITORY_ARN.test(value)) throw new InvalidArgumentError("GpuCluster", name, `imageRepositoryArns[${i}]`, repositoryArnProblem(value));
+    const problem = repositoryArnProblem(value);
+    if (problem !== undefined) throw new InvalidArgumentError("GpuCluster", name, `imageRepositoryArns[${i}]`, problem);
     return value;
-}
-
-/** `imageRepositoryArns` with Outputs checked when they resolve, with the same rule and message as plain values. */
-function checkedRepositoryArns(name: string, arns: pulumi.Input<string>[]): pulumi.Output<string>[] {
-    return arns.map((arn, i) => pulumi.output(arn).apply((value) => checkResolvedRepositoryArn(name, i, value)));
 }
 
 /** A GPU group with every default applied and the facts derived from its instance types. */
@@ -422,7 +421,7 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
             `${args.logRetentionDays} is not a retention CloudWatch accepts: use one of ${CLOUDWATCH_RETENTION_DAYS.filter((n) => n > 0).join(", ")} (or 0 to keep logs forever)`,
         );
     for (const [i, arn] of (args.imageRepositoryArns ?? []).entries()) {
-        if (typeof arn === "string") c.check(ECR_REPOSITORY_ARN.test(arn), `imageRepositoryArns[${i}]`, repositoryArnProblem(arn));
+        checkPlain(c, `imageRepositoryArns[${i}]`, arn, repositoryArnProblem);
     }
     c.done();
 }
@@ -876,7 +875,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             (policyArn) =>
                 new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
         );
-        const repositoryArns = checkedRepositoryArns(name, args.imageRepositoryArns ?? []);
+        const repositoryArns = checkInputs({ component: "GpuCluster", name, field: "imageRepositoryArns" }, args.imageRepositoryArns ?? [], repositoryArnProblem);
         nodePolicies.push(
             new aws.iam.RolePolicy(`${name}-node-image-pull`, { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns })) }, { parent: this }),
         );

@@ -16,7 +16,7 @@ import { isDigestRef } from "./internal/image-ref";
 import { DEFAULT_RUN_AS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from "./internal/pod-security";
 import { ArgChecker, isDnsLabel, isIntInRange } from "./internal/validation";
 import { labelledNamespace } from "./internal/namespaces";
-import { checkInputs } from "./internal/inputs";
+import { checkInput, checkInputs } from "./internal/inputs";
 import {
     checkCidrs,
     checkLabels,
@@ -209,7 +209,7 @@ function imageProblem(image: string): string {
  * construction, so the check runs when it resolves and fails the update with the construction-time message.
  */
 export function pinnedImage(name: string, image: pulumi.Input<string>, allowMutableTag: boolean): pulumi.Output<string> {
-    return pulumi.output(image).apply((ref) => assertPinnedImage(name, ref, allowMutableTag));
+    return checkInput({ component: "InferenceService", name, field: "image" }, image, (ref) => (allowMutableTag || isDigestReference(ref) ? undefined : imageProblem(ref)));
 }
 
 /** Returns `ref`, or throws the construction-time error when it is not pinned by digest and tags are not allowed. Pure. */
