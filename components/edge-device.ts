@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgChecker, isIntInRange } from "./internal/validation";
 import { isDigestRef, registryHost } from "./internal/image-ref";
+import { checkInput, isPlain } from "./internal/inputs";
 
 export const EDGE_DEVICE_TYPE = "modelship:index:EdgeDevice";
 
@@ -28,9 +29,10 @@ export interface EdgeTlsArgs {
 export interface EdgeDeviceArgs {
     /**
      * Docker engine address: `ssh://user@host[:port]` (recommended), `tcp://host:2376` (with `tls`) or
-     * `unix:///var/run/docker.sock`. A `root` SSH user is accepted with a warning.
+     * `unix:///var/run/docker.sock`. A `root` SSH user is accepted with a warning. May be an Output (e.g. a device
+     * inventory's address), checked when it resolves with the same rules. Required.
      */
-    host: string;
+    host: pulumi.Input<string>;
     /** Mutual TLS for a `tcp://` host; required there (plain TCP hands the engine, and root, to the network). Default none. */
     tls?: EdgeTlsArgs;
     /** Extra `ssh` options, e.g. `["-o", "ConnectTimeout=10"]`. Options that disable host-key checking need `insecureHostKey`. Default none. */
@@ -99,16 +101,30 @@ export function hostWarnings(host: string): string[] {
         : [];
 }
 
+/** What is wrong with `host` (and `tls` for that host), as `[field, problem]`. Pure. */
+export function hostProblems(host: string, hasTls: boolean): [string, string][] {
+    if (typeof host !== "string" || !HOST.test(host))
+        return [["host", `"${host}" is not a Docker host: use ssh://user@device.example.com (or tcp://host:2376 with tls, unix:///var/run/docker.sock)`]];
+    if (host.startsWith("tcp://") && !hasTls)
+        return [["tls", `is required for "${host}": plain TCP gives anyone on the network root on the device; pass tls: { caCert, clientCert, clientKey } (engine started with --tlsverify) or use ssh://user@host`]];
+    if (!host.startsWith("tcp://") && hasTls) return [["tls", "only applies to a tcp:// host: remove it (ssh:// and unix:// are not TLS)"]];
+    return [];
+}
+
+/** The check of a `host` Output once it resolves: {@link hostProblems} said under `host`. Pure. */
+export function resolvedHostProblem(hasTls: boolean): (host: string) => string | undefined {
+    return (h) => {
+        const [first] = hostProblems(h, hasTls);
+        return first === undefined ? undefined : first[0] === "host" ? first[1] : `"${h}" conflicts with ${first[0]}: ${first[0]} ${first[1]}`;
+    };
+}
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure. */
 export function validateEdgeDeviceArgs(name: string, args: EdgeDeviceArgs): void {
     const c = new ArgChecker("EdgeDevice", name);
-    const hostOk = typeof args.host === "string" && HOST.test(args.host);
-    c.check(hostOk, "host", `"${args.host}" is not a Docker host: use ssh://user@device.example.com (or tcp://host:2376 with tls, unix:///var/run/docker.sock)`);
-    if (hostOk && args.host.startsWith("tcp://")) {
-        c.check(args.tls !== undefined, "tls", `is required for "${args.host}": plain TCP gives anyone on the network root on the device; pass tls: { caCert, clientCert, clientKey } (engine started with --tlsverify) or use ssh://user@host`);
-    }
-    if (hostOk && !args.host.startsWith("tcp://")) {
-        c.check(args.tls === undefined, "tls", "only applies to a tcp:// host: remove it (ssh:// and unix:// are not TLS)");
+    c.check(args.host !== undefined && args.host !== null, "host", "is required: use ssh://user@device.example.com (or tcp://host:2376 with tls, unix:///var/run/docker.sock)");
+    if (args.host !== undefined && args.host !== null && isPlain(args.host)) {
+        for (const [field, problem] of hostProblems(args.host, args.tls !== undefined)) c.check(false, field, problem);
     }
     if (args.tls !== undefined) {
         for (const field of ["caCert", "clientCert", "clientKey"] as const) {
@@ -168,26 +184,33 @@ export class EdgeDevice extends pulumi.ComponentResource {
     /** `http://<device>:<hostPort>`. */
     readonly endpoint: pulumi.Output<string>;
 
+    // ---- the children, for extending rather than forking
+    /** The container running the server. */
+    readonly container: docker.Container;
+    /** The image pulled onto the device. */
+    readonly remoteImage: docker.RemoteImage;
+
     constructor(name: string, args: EdgeDeviceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateEdgeDeviceArgs(name, args);
         super(EDGE_DEVICE_TYPE, name, {}, opts);
-        for (const warning of hostWarnings(args.host)) pulumi.log.warn(`EdgeDevice "${name}": host "${args.host}" ${warning}`, this);
+        const hasTls = args.tls !== undefined;
+        const host = checkInput({ component: "EdgeDevice", name, field: "host" }, args.host, resolvedHostProblem(hasTls)).apply((h) => {
+            for (const warning of hostWarnings(h)) pulumi.log.warn(`EdgeDevice "${name}": host "${h}" ${warning}`, this);
+            return h;
+        });
         const d = EDGE_DEVICE_DEFAULTS;
         const memoryMb = args.memoryMb ?? d.memoryMb;
         const containerPort = args.containerPort ?? d.containerPort;
         const hostPort = args.hostPort ?? d.hostPort;
 
-        const image = pulumi.output(args.image).apply((ref) => {
-            if (!args.allowMutableTag && !isDigestRef(ref)) {
-                throw new Error(`EdgeDevice "${name}": image "${ref}" is not pinned by digest: pass repo@sha256:<64 hex>, or set allowMutableTag: true`);
-            }
-            return ref;
-        });
+        const image = checkInput({ component: "EdgeDevice", name, field: "image" }, args.image, (ref) =>
+            args.allowMutableTag || isDigestRef(ref) ? undefined : `"${ref}" is not pinned by digest: pass repo@sha256:<64 hex>, or set allowMutableTag: true`,
+        );
 
         this.provider = new docker.Provider(
             `${name}-docker`,
             {
-                host: args.host,
+                host,
                 sshOpts: args.sshOpts,
                 caMaterial: args.tls ? pulumi.secret(args.tls.caCert) : undefined,
                 certMaterial: args.tls ? pulumi.secret(args.tls.clientCert) : undefined,
@@ -199,11 +222,12 @@ export class EdgeDevice extends pulumi.ComponentResource {
             { parent: this, ignoreChanges: previewIgnoredProviderInputs(pulumi.runtime.isDryRun(), args.registryAuth !== undefined) },
         );
 
-        const remoteImage = new docker.RemoteImage(
+        this.remoteImage = new docker.RemoteImage(
             `${name}-image`,
             { name: image, platform: args.platform, keepLocally: true },
             { parent: this, provider: this.provider },
         );
+        const remoteImage = this.remoteImage;
 
         const env: Record<string, pulumi.Input<string>> = { PORT: String(containerPort), ...(args.env ?? {}) };
         if (args.modelName) env.MODEL_NAME = args.modelName;
@@ -211,7 +235,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
             .all(Object.entries(env).map(([k, v]) => pulumi.output(v).apply((value) => `${k}=${value}`)))
             .apply((pairs) => pairs.sort());
 
-        const container = new docker.Container(
+        const container = (this.container = new docker.Container(
             `${name}-container`,
             {
                 name: args.containerName ?? name,
@@ -246,11 +270,11 @@ export class EdgeDevice extends pulumi.ComponentResource {
                 logOpts: { "max-size": "10m", "max-file": "3" },
             },
             { parent: this, provider: this.provider },
-        );
+        ));
 
         this.containerId = container.id;
         this.image = image;
-        this.endpoint = pulumi.output(`http://${deviceHostname(args.host)}:${hostPort}`);
+        this.endpoint = host.apply((h) => `http://${deviceHostname(h)}:${hostPort}`);
         this.registerOutputs({ containerId: this.containerId, image: this.image, endpoint: this.endpoint });
     }
 }

@@ -58,6 +58,7 @@ import { componentTags } from "./internal/tags";
 import { ArgChecker, InvalidArgumentError, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
 import { MAX_ALLOWED_ADDRESSES, coveredAddresses, parseCanonicalCidr, type Ipv4Cidr } from "./internal/cidr";
 import { pinnedRelease } from "./internal/helm";
+import { checkInputs, checkPlain, isPlain } from "./internal/inputs";
 
 export type { GpuScheduling } from "./internal/gpu-constants";
 export type { GpuAmiType } from "./internal/gpu-instances";
@@ -123,13 +124,26 @@ export interface GpuClusterArgs {
     /** NAT gateways of the created VPC: `OnePerAz` (survives a zone outage) or `Single` (cheaper). Default `OnePerAz`. */
     natGateways?: "OnePerAz" | "Single";
     /**
-     * CIDR blocks allowed to reach the public API endpoint. Empty: the endpoint is private only, and `pulumi up` must
-     * run from inside the VPC (or a peered network). Each CIDR must be canonical (`203.0.113.0/24`: no host bits, no
-     * leading zeros) and together they may cover at most a /8 worth of addresses (16,777,216). Default [] (private only).
+     * Who reaches the Kubernetes API endpoint, which `pulumi up` itself uses to install the add-ons. `"public"`: the
+     * public endpoint, open to `publicAccessCidrs` only (nodes still use the private one). `"private"`: no public
+     * endpoint; needs `privateEndpointReachable: true`. Default `"public"` when `publicAccessCidrs` is given; otherwise
+     * required.
      */
-    publicAccessCidrs?: string[];
-    /** IAM role or user ARNs granted cluster admin through access entries. Default none (only the creator). */
-    admins?: string[];
+    endpointAccess?: "public" | "private";
+    /**
+     * With `endpointAccess: "private"`: you confirm the machine running `pulumi up` reaches the VPC (a self-hosted runner
+     * in it, a VPN, a bastion or SSM tunnel); a GitHub-hosted runner or a laptop outside it cannot. Default false.
+     */
+    privateEndpointReachable?: boolean;
+    /**
+     * CIDR blocks allowed to reach the public API endpoint: the egress of the machines running `pulumi up` and
+     * `kubectl` (office, VPN, CI runners). Each CIDR must be canonical (`203.0.113.0/24`: no host bits, no leading
+     * zeros) and together they may cover at most a /8 worth of addresses (16,777,216). Elements may be Outputs (checked
+     * when they resolve); the list itself is plain, as its emptiness decides the endpoint. Default [] (see `endpointAccess`).
+     */
+    publicAccessCidrs?: pulumi.Input<string>[];
+    /** IAM role or user ARNs granted cluster admin through access entries (e.g. `role.arn`). Default none (only the creator). */
+    admins?: pulumi.Input<string>[];
     /** KMS key ARN for envelope encryption of Kubernetes secrets. Default: a key created for the cluster, rotation on. */
     kmsKeyArn?: pulumi.Input<string>;
     /**
@@ -162,7 +176,7 @@ export const GPU_CLUSTER_DEFAULTS = {
     vpcCidrBlock: "10.0.0.0/16",
     availabilityZones: 3,
     natGateways: "OnePerAz",
-    publicAccessCidrs: [] as string[],
+    publicAccessCidrs: [] as pulumi.Input<string>[],
     scaleDownDelay: "10m",
     enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
     logRetentionDays: 90,
@@ -178,19 +192,18 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const ECR_REPOSITORY_ARN = /^arn:aws(-[a-z]+)*:ecr:[a-z]{2}(-[a-z]+)+-\d:\d{12}:repository\/[a-z0-9][a-z0-9._/-]*$/;
 
-function repositoryArnProblem(arn: string): string {
-    return `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`;
+/** What is wrong with an `imageRepositoryArns` entry, or undefined. Pure. */
+export function repositoryArnProblem(arn: string): string | undefined {
+    return typeof arn === "string" && ECR_REPOSITORY_ARN.test(arn)
+        ? undefined
+        : `"${arn}" must be one ECR repository's ARN (arn:aws:ecr:us-west-2:123456789012:repository/modelship), without wildcards: list each repository the nodes pull from`;
 }
 
 /** Returns a resolved `imageRepositoryArns[i]` or throws the construction-time error for it. Pure. */
 export function checkResolvedRepositoryArn(name: string, i: number, value: string): string {
-    if (!ECR_REPOSITORY_ARN.test(value)) throw new InvalidArgumentError("GpuCluster", name, `imageRepositoryArns[${i}]`, repositoryArnProblem(value));
+    const problem = repositoryArnProblem(value);
+    if (problem !== undefined) throw new InvalidArgumentError("GpuCluster", name, `imageRepositoryArns[${i}]`, problem);
     return value;
-}
-
-/** `imageRepositoryArns` with Outputs checked when they resolve, with the same rule and message as plain values. */
-function checkedRepositoryArns(name: string, arns: pulumi.Input<string>[]): pulumi.Output<string>[] {
-    return arns.map((arn, i) => pulumi.output(arn).apply((value) => checkResolvedRepositoryArn(name, i, value)));
 }
 
 /** A GPU group with every default applied and the facts derived from its instance types. */
@@ -260,24 +273,87 @@ function validateGpuGroup(c: ArgChecker, g: GpuNodeGroupArgs, i: number): void {
     }
 }
 
+/** What is wrong with an admin ARN, or undefined. Pure. */
+export function adminProblem(arn: string): string | undefined {
+    return typeof arn === "string" && ADMIN_ARN.test(arn) ? undefined : `"${arn}" is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)`;
+}
+
+/** What is wrong with one public-endpoint CIDR, or undefined. Pure. */
+export function publicCidrProblem(cidr: string): string | undefined {
+    const p = typeof cidr === "string" ? parseCanonicalCidr(cidr) : ({ ok: false, reason: "is not a string" } as const);
+    return p.ok ? undefined : `"${cidr}" ${p.reason}`;
+}
+
 /**
- * The public API endpoint's allow-list: every CIDR canonical, and all of them together (overlaps merged) covering at
- * most a /8 worth of addresses, so neither `0.0.0.0/0` nor its halves (`0.0.0.0/1` + `128.0.0.0/1`) get through.
+ * What is wrong with the whole allow-list (each CIDR canonical, then all of them together, overlaps merged, covering
+ * at most a /8 worth of addresses, so neither `0.0.0.0/0` nor its halves get through), as `[field, problem]`. Pure.
  */
-function validatePublicAccessCidrs(c: ArgChecker, cidrs: string[]): void {
+export function publicAccessCidrsProblems(cidrs: string[]): [string, string][] {
+    const problems: [string, string][] = [];
     const parsed: Ipv4Cidr[] = [];
     for (const [i, cidr] of cidrs.entries()) {
-        const p = typeof cidr === "string" ? parseCanonicalCidr(cidr) : ({ ok: false, reason: "is not a string" } as const);
-        if (p.ok) parsed.push(p.cidr);
-        else c.check(false, `publicAccessCidrs[${i}]`, `"${cidr}" ${p.reason}`);
+        const problem = publicCidrProblem(cidr);
+        if (problem !== undefined) problems.push([`publicAccessCidrs[${i}]`, problem]);
+        else parsed.push((parseCanonicalCidr(cidr) as { ok: true; cidr: Ipv4Cidr }).cidr);
     }
     const covered = coveredAddresses(parsed);
-    c.check(
-        covered <= MAX_ALLOWED_ADDRESSES,
-        "publicAccessCidrs",
-        `together cover ${covered.toLocaleString("en-US")} addresses (overlaps merged), more than a /8 worth (${MAX_ALLOWED_ADDRESSES.toLocaleString("en-US")}): ` +
-            `that opens the API endpoint to a large share of the internet; list your office, VPN or CI egress ranges, or [] for a private endpoint`,
-    );
+    if (covered > MAX_ALLOWED_ADDRESSES)
+        problems.push([
+            "publicAccessCidrs",
+            `together cover ${covered.toLocaleString("en-US")} addresses (overlaps merged), more than a /8 worth (${MAX_ALLOWED_ADDRESSES.toLocaleString("en-US")}): ` +
+                `that opens the API endpoint to a large share of the internet; list your office, VPN or CI egress ranges, or use endpointAccess: "private"`,
+        ]);
+    return problems;
+}
+
+/** The allow-list as an Output, failing (with the construction-time message) when a resolved CIDR breaks the rule. */
+export function checkedPublicAccessCidrs(name: string, cidrs: pulumi.Input<string>[]): pulumi.Output<string[]> {
+    return pulumi.all(cidrs).apply((resolved) => {
+        const [first] = publicAccessCidrsProblems(resolved);
+        if (first !== undefined) throw new InvalidArgumentError("GpuCluster", name, first[0], first[1]);
+        return resolved;
+    });
+}
+
+/** Where the API endpoint is reachable from, with its default applied. Pure. */
+export function endpointAccess(args: Pick<GpuClusterArgs, "endpointAccess" | "publicAccessCidrs">): "public" | "private" | undefined {
+    return args.endpointAccess ?? ((args.publicAccessCidrs ?? []).length > 0 ? "public" : undefined);
+}
+
+const REACH_PRIVATE_ENDPOINT = "run pulumi up from inside the VPC (a self-hosted runner in it, a VPN, a bastion or SSM tunnel)";
+
+/** The endpoint choice: explicit, and private only with the confirmation that `pulumi up` reaches it. */
+function validateEndpoint(c: ArgChecker, args: GpuClusterArgs): void {
+    const cidrs = args.publicAccessCidrs ?? [];
+    c.check(Array.isArray(cidrs), "publicAccessCidrs", "must be a list (its elements may be Outputs): its emptiness decides whether the endpoint is public");
+    if (!Array.isArray(cidrs)) return;
+    const access = endpointAccess(args);
+    if (access === undefined) {
+        c.check(
+            false,
+            "publicAccessCidrs",
+            "is empty, so the API endpoint would be private-only, yet this program installs Helm charts through it from the machine running pulumi up, " +
+                "which then cannot reach it: list that machine's egress CIDRs (office, VPN, CI runner) in publicAccessCidrs, " +
+                `or set endpointAccess: "private" with privateEndpointReachable: true once you ${REACH_PRIVATE_ENDPOINT}`,
+        );
+    } else if (access === "private") {
+        c.check(cidrs.length === 0, "publicAccessCidrs", 'is given with endpointAccess: "private", which has no public endpoint: remove it, or use endpointAccess: "public"');
+        c.check(
+            args.privateEndpointReachable === true,
+            "privateEndpointReachable",
+            `must be true with endpointAccess: "private": this program installs Helm charts through the private endpoint, so ${REACH_PRIVATE_ENDPOINT}, then set it; otherwise list your egress CIDRs in publicAccessCidrs`,
+        );
+    } else if (access === "public") {
+        c.check(cidrs.length > 0, "publicAccessCidrs", 'is empty with endpointAccess: "public": list the CIDRs allowed to reach the endpoint (your office, VPN or CI egress)');
+        c.check(args.privateEndpointReachable === undefined, "privateEndpointReachable", 'only applies to endpointAccess: "private": remove it');
+    } else {
+        c.check(false, "endpointAccess", `"${String(access)}" must be "public" or "private"`);
+    }
+    if (cidrs.every((x) => isPlain(x))) {
+        for (const [field, problem] of publicAccessCidrsProblems(cidrs as string[])) c.check(false, field, problem);
+    } else {
+        cidrs.forEach((cidr, i) => checkPlain(c, `publicAccessCidrs[${i}]`, cidr, publicCidrProblem));
+    }
 }
 
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
@@ -328,10 +404,8 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
     if (args.natGateways !== undefined)
         c.check(args.natGateways === "OnePerAz" || args.natGateways === "Single", "natGateways", `"${args.natGateways}" must be "OnePerAz" or "Single"`);
 
-    validatePublicAccessCidrs(c, args.publicAccessCidrs ?? []);
-    for (const [i, arn] of (args.admins ?? []).entries()) {
-        c.check(ADMIN_ARN.test(arn), `admins[${i}]`, `"${arn}" is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)`);
-    }
+    validateEndpoint(c, args);
+    (args.admins ?? []).forEach((arn, i) => checkPlain(c, `admins[${i}]`, arn, adminProblem));
     if (args.scaleDownDelay !== undefined)
         c.check(SCALE_DOWN_DELAY.test(args.scaleDownDelay), "scaleDownDelay", `"${args.scaleDownDelay}" must be a non-zero duration such as "10m", "90s" or "1h"`);
     if (args.clusterName !== undefined)
@@ -347,7 +421,7 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
             `${args.logRetentionDays} is not a retention CloudWatch accepts: use one of ${CLOUDWATCH_RETENTION_DAYS.filter((n) => n > 0).join(", ")} (or 0 to keep logs forever)`,
         );
     for (const [i, arn] of (args.imageRepositoryArns ?? []).entries()) {
-        if (typeof arn === "string") c.check(ECR_REPOSITORY_ARN.test(arn), `imageRepositoryArns[${i}]`, repositoryArnProblem(arn));
+        checkPlain(c, `imageRepositoryArns[${i}]`, arn, repositoryArnProblem);
     }
     c.done();
 }
@@ -389,10 +463,27 @@ function autoscalingGroupName(group: eks.ManagedNodeGroup): pulumi.Output<string
     return group.nodeGroup.apply((ng) => (ng as unknown as { resources: aws.types.output.eks.NodeGroupResource[] }).resources[0].autoscalingGroups[0].name);
 }
 
+/** Account, region and partition the cluster is created in, as the AWS provider sees them. */
+interface Where {
+    region: pulumi.Output<string>;
+    accountId: pulumi.Output<string>;
+    partition: pulumi.Output<string>;
+}
+
+/** The VPC and subnets the cluster runs in. */
+interface Network {
+    vpcId: pulumi.Output<string>;
+    privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    publicSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+    /** The VPC created for the cluster, when none was given. */
+    vpc?: awsx.ec2.Vpc;
+}
+
 /**
- * An EKS cluster for GPU inference: private by default, secrets encrypted with KMS, API access through access entries,
- * a CPU node group for add-ons, GPU node groups on NVIDIA AMIs that scale from zero, the NVIDIA device plugin and
- * metrics-server.
+ * An EKS cluster for GPU inference: private nodes, an API endpoint open to the listed CIDRs only (or private, when
+ * `pulumi up` runs inside the network), secrets encrypted with KMS, API access through access entries, a CPU node
+ * group for add-ons, GPU node groups on NVIDIA AMIs that scale from zero, the NVIDIA device plugin and metrics-server.
+ * Built in four steps, each a method: network, control plane, node groups, add-ons.
  */
 export class GpuCluster extends pulumi.ComponentResource {
     /** Kubeconfig (JSON string) for the cluster. Secret. */
@@ -417,49 +508,123 @@ export class GpuCluster extends pulumi.ComponentResource {
     readonly logsKmsKeyArn: pulumi.Output<string>;
     /** ARN of the IAM role the worker nodes run with (join the cluster, pull the listed images). */
     readonly nodeRoleArn: pulumi.Output<string>;
+    /** `"public"` (open to `publicAccessCidrs`) or `"private"`. */
+    readonly endpointAccess: "public" | "private";
+
+    // ---- the children, for extending rather than forking
+    /** The pulumi-eks cluster (control plane, OIDC provider, access entries). */
+    readonly cluster: eks.Cluster;
+    /** The VPC created for the cluster; undefined when `vpcId` was given. */
+    readonly vpc: awsx.ec2.Vpc | undefined;
+    /** The IAM role of every node group. */
+    readonly nodeRole: aws.iam.Role;
+    /** The CPU node group running the add-ons. */
+    readonly systemNodeGroup: eks.ManagedNodeGroup;
+    /** The GPU node groups, by group name. */
+    readonly gpuNodeGroups: Record<string, eks.ManagedNodeGroup>;
+    /** The control plane's security group (pulumi-eks's `clusterSecurityGroupId`). */
+    readonly clusterSecurityGroupId: pulumi.Output<string>;
+    /** The nodes' security group as pulumi-eks reports it (`nodeSecurityGroupId`). */
+    readonly nodeSecurityGroupId: pulumi.Output<string>;
+    /** The vpc-cni add-on (network policies enforced, aws-node on its own IRSA role). */
+    readonly vpcCni: eks.VpcCniAddon;
+    /** The NVIDIA device plugin and metrics-server Helm releases. */
+    readonly addons: { nvidiaDevicePlugin: k8s.helm.v3.Release; metricsServer: k8s.helm.v3.Release };
 
     constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateGpuClusterArgs(name, args);
         super(GPU_CLUSTER_TYPE, name, {}, opts);
 
-        const d = GPU_CLUSTER_DEFAULTS;
         const tags = componentTags("GpuCluster", name, args.tags);
-        const version = args.version ?? d.version;
-        const publicAccessCidrs = args.publicAccessCidrs ?? d.publicAccessCidrs;
-        const groups = args.gpuNodeGroups.map(resolveGpuNodeGroup);
-        const capacity: GpuCapacityStrategy = new ClusterAutoscalerCapacity({ scaleDownDelay: args.scaleDownDelay ?? d.scaleDownDelay });
+        const where: Where = {
+            region: aws.getRegionOutput({}, { parent: this }).region,
+            accountId: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+            partition: aws.getPartitionOutput({}, { parent: this }).partition,
+        };
+        this.endpointAccess = endpointAccess(args) as "public" | "private";
 
-        // ---- network
-        let vpcId: pulumi.Output<string>;
-        let privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
-        let publicSubnetIds: pulumi.Input<pulumi.Input<string>[]> | undefined;
+        const network = this.createNetwork(name, args, tags);
+        const controlPlane = this.createControlPlane(name, args, tags, where, network);
+        const cluster = controlPlane.cluster;
+        const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
+        const nodes = this.createNodeGroups(name, args, tags, where, network, cluster, provider);
+        this.addons = this.installAddons(name, provider, nodes.systemGroup);
+
+        this.cluster = cluster;
+        this.vpc = network.vpc;
+        this.nodeRole = nodes.nodeRole;
+        this.systemNodeGroup = nodes.systemGroup;
+        this.gpuNodeGroups = nodes.gpuGroups;
+        this.vpcCni = nodes.vpcCni;
+        this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+        this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.provider = provider;
+        this.clusterName = cluster.eksCluster.name;
+        this.oidcProviderArn = cluster.oidcProviderArn;
+        this.oidcProviderUrl = cluster.oidcProviderUrl;
+        this.gpuScheduling = gpuScheduling();
+        this.vpcId = network.vpcId;
+        this.gpuNodeGroupNames = args.gpuNodeGroups.map((g) => g.name);
+        this.secretsKmsKeyArn = controlPlane.secretsKmsKeyArn;
+        this.capacityStrategy = nodes.capacityStrategy;
+        this.controlPlaneLogGroupName = controlPlane.logGroup.name;
+        this.logsKmsKeyArn = controlPlane.logsKmsKeyArn;
+        this.nodeRoleArn = nodes.nodeRole.arn;
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            clusterName: this.clusterName,
+            oidcProviderArn: this.oidcProviderArn,
+            oidcProviderUrl: this.oidcProviderUrl,
+            gpuScheduling: this.gpuScheduling,
+            vpcId: this.vpcId,
+            gpuNodeGroupNames: this.gpuNodeGroupNames,
+            secretsKmsKeyArn: this.secretsKmsKeyArn,
+            capacityStrategy: this.capacityStrategy,
+            controlPlaneLogGroupName: this.controlPlaneLogGroupName,
+            logsKmsKeyArn: this.logsKmsKeyArn,
+            nodeRoleArn: this.nodeRoleArn,
+            endpointAccess: this.endpointAccess,
+            clusterSecurityGroupId: this.clusterSecurityGroupId,
+            nodeSecurityGroupId: this.nodeSecurityGroupId,
+        });
+    }
+
+    /** Step 1, network: the given VPC and subnets, or a VPC created for the cluster (private and public subnets, NAT). */
+    private createNetwork(name: string, args: GpuClusterArgs, tags: Record<string, string>): Network {
+        const d = GPU_CLUSTER_DEFAULTS;
         if (args.vpcId !== undefined) {
-            vpcId = pulumi.output(args.vpcId);
-            privateSubnetIds = args.privateSubnetIds as pulumi.Input<pulumi.Input<string>[]>;
-            publicSubnetIds = args.publicSubnetIds;
-        } else {
-            const vpc = new awsx.ec2.Vpc(
-                `${name}-vpc`,
-                {
-                    cidrBlock: args.vpcCidrBlock ?? d.vpcCidrBlock,
-                    numberOfAvailabilityZones: args.availabilityZones ?? d.availabilityZones,
-                    natGateways: { strategy: args.natGateways ?? d.natGateways },
-                    enableDnsHostnames: true,
-                    enableDnsSupport: true,
-                    subnetSpecs: [
-                        { type: "Private", tags: { ...tags, "kubernetes.io/role/internal-elb": "1" } },
-                        { type: "Public", tags: { ...tags, "kubernetes.io/role/elb": "1" } },
-                    ],
-                    tags,
-                },
-                { parent: this },
-            );
-            vpcId = vpc.vpcId;
-            privateSubnetIds = vpc.privateSubnetIds;
-            publicSubnetIds = vpc.publicSubnetIds;
+            return {
+                vpcId: pulumi.output(args.vpcId),
+                privateSubnetIds: args.privateSubnetIds as pulumi.Input<pulumi.Input<string>[]>,
+                publicSubnetIds: args.publicSubnetIds,
+            };
         }
+        const vpc = new awsx.ec2.Vpc(
+            `${name}-vpc`,
+            {
+                cidrBlock: args.vpcCidrBlock ?? d.vpcCidrBlock,
+                numberOfAvailabilityZones: args.availabilityZones ?? d.availabilityZones,
+                natGateways: { strategy: args.natGateways ?? d.natGateways },
+                enableDnsHostnames: true,
+                enableDnsSupport: true,
+                subnetSpecs: [
+                    { type: "Private", tags: { ...tags, "kubernetes.io/role/internal-elb": "1" } },
+                    { type: "Public", tags: { ...tags, "kubernetes.io/role/elb": "1" } },
+                ],
+                tags,
+            },
+            { parent: this },
+        );
+        return { vpcId: vpc.vpcId, privateSubnetIds: vpc.privateSubnetIds, publicSubnetIds: vpc.publicSubnetIds, vpc };
+    }
 
-        // ---- secrets encryption
+    /**
+     * Step 2, control plane: the secrets key, the log group (created before the cluster, so it is ours: retention, KMS),
+     * then the EKS cluster with access entries and the endpoint as chosen.
+     */
+    private createControlPlane(name: string, args: GpuClusterArgs, tags: Record<string, string>, where: Where, network: Network) {
+        const d = GPU_CLUSTER_DEFAULTS;
         const secretsKmsKeyArn = keyArnOrCreate({
             given: args.kmsKeyArn,
             name,
@@ -468,61 +633,59 @@ export class GpuCluster extends pulumi.ComponentResource {
             tags,
             parent: this,
         });
-
-        // ---- control-plane logs, into a log group created before the cluster (so it is ours: retention, KMS)
         const eksClusterName = args.clusterName ?? defaultClusterName(name, pulumi.getProject(), pulumi.getStack());
-        const where = {
-            region: aws.getRegionOutput({}, { parent: this }).region,
-            accountId: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
-            partition: aws.getPartitionOutput({}, { parent: this }).partition,
-        };
         const { logGroup, logsKmsKeyArn } = this.createControlPlaneLogs(name, args, tags, where, eksClusterName);
 
-        // ---- control plane
         const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};
-        for (const [i, principalArn] of (args.admins ?? []).entries()) {
+        checkInputs({ component: "GpuCluster", name, field: "admins" }, args.admins ?? [], adminProblem).forEach((principalArn, i) => {
             accessEntries[`admin-${i}`] = {
                 principalArn,
                 accessPolicies: { "cluster-admin": { policyArn: CLUSTER_ADMIN_POLICY_ARN, accessScope: { type: "cluster" } } },
                 tags,
             };
-        }
+        });
+        const publicAccessCidrs = args.publicAccessCidrs ?? d.publicAccessCidrs;
+        const isPublic = this.endpointAccess === "public";
         const cluster = new eks.Cluster(
             `${name}-eks`,
             {
                 name: eksClusterName,
-                version,
+                version: args.version ?? d.version,
                 authenticationMode: eks.AuthenticationMode.Api,
                 accessEntries,
                 createOidcProvider: true,
                 encryptionConfigKeyArn: secretsKmsKeyArn,
                 enabledClusterLogTypes: [...d.enabledClusterLogTypes],
                 endpointPrivateAccess: true,
-                endpointPublicAccess: publicAccessCidrs.length > 0,
-                ...(publicAccessCidrs.length > 0 ? { publicAccessCidrs: [...publicAccessCidrs] } : {}),
+                endpointPublicAccess: isPublic,
+                ...(isPublic ? { publicAccessCidrs: checkedPublicAccessCidrs(name, publicAccessCidrs) } : {}),
                 skipDefaultNodeGroup: true,
                 nodeAssociatePublicIpAddress: false,
-                // The vpc-cni add-on is created below, once the OIDC provider exists, so aws-node gets its own IAM role.
+                // The vpc-cni add-on is created with the nodes, once the OIDC provider exists, so aws-node gets its own IAM role.
                 useDefaultVpcCni: true,
-                vpcId,
-                privateSubnetIds,
-                ...(publicSubnetIds !== undefined ? { publicSubnetIds } : {}),
+                vpcId: network.vpcId,
+                privateSubnetIds: network.privateSubnetIds,
+                ...(network.publicSubnetIds !== undefined ? { publicSubnetIds: network.publicSubnetIds } : {}),
                 tags,
             },
             // A remote component is constructed only once its dependencies exist, so EKS finds the log group in place.
             { parent: this, dependsOn: [logGroup] },
         );
-        const clusterName = cluster.eksCluster.name;
-        const clusterArn = cluster.eksCluster.arn;
+        return { cluster, secretsKmsKeyArn, logGroup, logsKmsKeyArn };
+    }
 
-        const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
-
-        // ---- pod networking: the VPC CNI enforcing NetworkPolicies, aws-node on its own role
-        const vpcCni = this.createVpcCni(name, tags, cluster, eksClusterName);
-
-        // ---- node IAM: one role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
+    /**
+     * Step 3, node groups: the VPC CNI and the node role first (nodes start only once aws-node can run with its own role
+     * and the CNI enforces NetworkPolicies), then the system group, then each GPU group with its autoscaler wiring.
+     */
+    private createNodeGroups(name: string, args: GpuClusterArgs, tags: Record<string, string>, where: Where, network: Network, cluster: eks.Cluster, provider: k8s.Provider) {
+        const d = GPU_CLUSTER_DEFAULTS;
+        const version = args.version ?? d.version;
+        const groups = args.gpuNodeGroups.map(resolveGpuNodeGroup);
+        const capacity: GpuCapacityStrategy = new ClusterAutoscalerCapacity({ scaleDownDelay: args.scaleDownDelay ?? d.scaleDownDelay });
+        const vpcCni = this.createVpcCni(name, tags, cluster, args.clusterName ?? defaultClusterName(name, pulumi.getProject(), pulumi.getStack()));
+        // One role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
         const { nodeRole, nodePolicies } = this.createNodeRole(name, args, tags, where.accountId);
-        // Nodes start only once aws-node can run with its own role and the CNI enforces NetworkPolicies.
         const nodeDependencies = [...nodePolicies, vpcCni];
 
         const launchTemplate = (suffix: string, os: "al2023" | "bottlerocket", diskSizeGb: number) =>
@@ -543,7 +706,6 @@ export class GpuCluster extends pulumi.ComponentResource {
             );
         const templateRef = (lt: aws.ec2.LaunchTemplate) => ({ id: lt.id, version: lt.latestVersion.apply((v) => String(v)) });
 
-        // ---- system node group
         const sys = args.systemNodeGroup ?? {};
         const sysTypes = sys.instanceTypes ?? [...d.systemNodeGroup.instanceTypes];
         const sysMin = sys.minSize ?? d.systemNodeGroup.minSize;
@@ -559,7 +721,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                 scalingConfig: { minSize: sysMin, maxSize: sys.maxSize ?? d.systemNodeGroup.maxSize, desiredSize: sys.desiredSize ?? sysMin },
                 labels: { [NODE_ROLE_LABEL]: NODE_ROLE_SYSTEM },
                 launchTemplate: templateRef(systemLt),
-                subnetIds: privateSubnetIds,
+                subnetIds: network.privateSubnetIds,
                 tags,
             },
             { parent: this, dependsOn: nodeDependencies },
@@ -569,8 +731,8 @@ export class GpuCluster extends pulumi.ComponentResource {
             name,
             parent: this,
             provider,
-            clusterName,
-            clusterArn,
+            clusterName: cluster.eksCluster.name,
+            clusterArn: cluster.eksCluster.arn,
             oidcProviderArn: cluster.oidcProviderArn,
             oidcProviderUrl: cluster.oidcProviderUrl,
             region: where.region,
@@ -579,7 +741,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             dependsOn: [systemGroup],
         };
 
-        // ---- GPU node groups
+        const gpuGroups: Record<string, eks.ManagedNodeGroup> = {};
         for (const g of groups) {
             const lt = launchTemplate(`gpu-${g.name}`, GPU_AMI_TYPES[g.amiType].os, g.diskSizeGb);
             const group = new eks.ManagedNodeGroup(
@@ -595,12 +757,13 @@ export class GpuCluster extends pulumi.ComponentResource {
                     taints: [{ key: GPU_TAINT_KEY, value: GPU_TAINT_VALUE, effect: GPU_TAINT_EFFECT_EKS }],
                     labels: g.labels,
                     launchTemplate: templateRef(lt),
-                    subnetIds: privateSubnetIds,
+                    subnetIds: network.privateSubnetIds,
                     ignoreScalingChanges: capacity.ownsNodeGroupSize,
                     tags,
                 },
                 { parent: this, dependsOn: nodeDependencies },
             );
+            gpuGroups[g.name] = group;
             const shape: GpuNodeGroupShape = {
                 name: g.name,
                 labels: g.labels,
@@ -610,50 +773,24 @@ export class GpuCluster extends pulumi.ComponentResource {
             capacity.addNodeGroup(ctx, shape, autoscalingGroupName(group));
         }
         capacity.install(ctx);
+        return { vpcCni, nodeRole, systemGroup, gpuGroups, capacityStrategy: capacity.kind };
+    }
 
-        // ---- add-ons
-        const plugin = GPU_CLUSTER_CHARTS.nvidiaDevicePlugin;
-        pinnedRelease(
+    /** Step 4, add-ons: the NVIDIA device plugin and metrics-server, pinned Helm releases on the system nodes. */
+    private installAddons(name: string, provider: k8s.Provider, systemGroup: eks.ManagedNodeGroup) {
+        const nvidiaDevicePlugin = pinnedRelease(
             `${name}-nvidia-device-plugin`,
-            plugin,
+            GPU_CLUSTER_CHARTS.nvidiaDevicePlugin,
             { name: "nvidia-device-plugin", namespace: "kube-system", values: devicePluginValues() },
             { parent: this, provider, dependsOn: [systemGroup] },
         );
-        const metrics = GPU_CLUSTER_CHARTS.metricsServer;
-        pinnedRelease(
+        const metricsServer = pinnedRelease(
             `${name}-metrics-server`,
-            metrics,
+            GPU_CLUSTER_CHARTS.metricsServer,
             { name: "metrics-server", namespace: "kube-system", values: metricsServerValues() },
             { parent: this, provider, dependsOn: [systemGroup] },
         );
-
-        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
-        this.provider = provider;
-        this.clusterName = clusterName;
-        this.oidcProviderArn = cluster.oidcProviderArn;
-        this.oidcProviderUrl = cluster.oidcProviderUrl;
-        this.gpuScheduling = gpuScheduling();
-        this.vpcId = vpcId;
-        this.gpuNodeGroupNames = groups.map((g) => g.name);
-        this.secretsKmsKeyArn = secretsKmsKeyArn;
-        this.capacityStrategy = capacity.kind;
-        this.controlPlaneLogGroupName = logGroup.name;
-        this.logsKmsKeyArn = logsKmsKeyArn;
-        this.nodeRoleArn = nodeRole.arn;
-        this.registerOutputs({
-            kubeconfig: this.kubeconfig,
-            clusterName: this.clusterName,
-            oidcProviderArn: this.oidcProviderArn,
-            oidcProviderUrl: this.oidcProviderUrl,
-            gpuScheduling: this.gpuScheduling,
-            vpcId: this.vpcId,
-            gpuNodeGroupNames: this.gpuNodeGroupNames,
-            secretsKmsKeyArn: this.secretsKmsKeyArn,
-            capacityStrategy: this.capacityStrategy,
-            controlPlaneLogGroupName: this.controlPlaneLogGroupName,
-            logsKmsKeyArn: this.logsKmsKeyArn,
-            nodeRoleArn: this.nodeRoleArn,
-        });
+        return { nvidiaDevicePlugin, metricsServer };
     }
 
     /** The log group EKS writes control-plane logs to, with retention and a KMS key only CloudWatch Logs may use for it. */
@@ -661,7 +798,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         name: string,
         args: GpuClusterArgs,
         tags: Record<string, string>,
-        at: { region: pulumi.Output<string>; accountId: pulumi.Output<string>; partition: pulumi.Output<string> },
+        at: Where,
         eksClusterName: string,
     ): { logGroup: aws.cloudwatch.LogGroup; logsKmsKeyArn: pulumi.Output<string> } {
         const logGroupName = controlPlaneLogGroupName(eksClusterName);
@@ -738,7 +875,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             (policyArn) =>
                 new aws.iam.RolePolicyAttachment(`${name}-node-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, { parent: this }),
         );
-        const repositoryArns = checkedRepositoryArns(name, args.imageRepositoryArns ?? []);
+        const repositoryArns = checkInputs({ component: "GpuCluster", name, field: "imageRepositoryArns" }, args.imageRepositoryArns ?? [], repositoryArnProblem);
         nodePolicies.push(
             new aws.iam.RolePolicy(`${name}-node-image-pull`, { role: nodeRole.name, policy: policyJson(nodeImagePullPolicy({ accountId, repositoryArns })) }, { parent: this }),
         );

@@ -4,7 +4,8 @@ import { ECR_PULL_ACTIONS, type PolicyDocument, type PolicyStatement, policyDocu
 import { keyArnOrCreate } from "./internal/kms";
 import { CACHE_TAG_PREFIX, DEPLOYED_TAG_PREFIX } from "./internal/registry-tags";
 import { componentTags } from "./internal/tags";
-import { ArgChecker, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
+import { ArgChecker, InvalidArgumentError, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
+import { checkInputs, checkPlain, isPlain, type InputField } from "./internal/inputs";
 
 export const IMAGE_REGISTRY_TYPE = "modelship:index:ImageRegistry";
 
@@ -21,8 +22,8 @@ export interface ImageRegistryArgs {
      * stack deploys, see InferenceImage), which never expires while it carries it. Default 50.
      */
     keepTaggedImages?: number;
-    /** IAM principal ARNs (or 12-digit account IDs) granted pull-only access. Default none. */
-    pullPrincipals?: string[];
+    /** IAM principal ARNs (or 12-digit account IDs) granted pull-only access, e.g. `role.arn`. Default none. */
+    pullPrincipals?: pulumi.Input<string>[];
     /**
      * Regions to replicate images to (edge locations near devices). ECR allows one replication configuration per
      * registry (account and region): this component owns it. Default none.
@@ -47,8 +48,11 @@ export interface ImageRegistryArgs {
 
 /** The device pull role of {@link ImageRegistryArgs.pullRole}. */
 export interface PullRoleArgs {
-    /** IAM Roles Anywhere trust anchor ARNs whose certificates may assume the role (with `allowedSubjects`). Default none. */
-    trustAnchorArns?: string[];
+    /**
+     * IAM Roles Anywhere trust anchor ARNs whose certificates may assume the role (with `allowedSubjects`), e.g.
+     * `anchor.arn`; all in the provider's region. The list is plain (its emptiness decides whether a profile is made). Default none.
+     */
+    trustAnchorArns?: pulumi.Input<string>[];
     /**
      * Certificate subjects allowed through the trust anchors, matched against the session's
      * `aws:PrincipalTag/x509Subject/CN` and `/OU` (`StringLike`: `*` and `?` wildcards; a subject must match one `cn`
@@ -76,6 +80,29 @@ export const IMAGE_REGISTRY_DEFAULTS = {
     protectedImageCount: 9999,
 } as const;
 
+/** What is wrong with a `pullPrincipals` entry, or undefined. Pure. */
+export function pullPrincipalProblem(p: string): string | undefined {
+    return isPrincipal(p) ? undefined : `"${p}" is not an IAM principal: give a role/user/root ARN (arn:aws:iam::123456789012:role/edge-device) or a 12-digit account ID`;
+}
+
+/** What is wrong with a `pullRole.trustAnchorArns` entry, or undefined. Pure. */
+export function trustAnchorProblem(a: string): string | undefined {
+    return /^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]+$/.test(a)
+        ? undefined
+        : `"${a}" is not an IAM Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:<region>:<account>:trust-anchor/<id>)`;
+}
+
+/** What is wrong with a `pullRole.trustedPrincipals` entry, or undefined. Pure. */
+export function trustedPrincipalProblem(p: string): string | undefined {
+    return isPrincipal(p) ? undefined : `"${p}" is not an IAM principal ARN or account ID`;
+}
+
+/** What is wrong with the anchors' regions together, or undefined: the profile lives in one region with its anchors. Pure. */
+export function anchorRegionsProblem(anchors: string[]): string | undefined {
+    const regions = new Set(anchors.map(arnRegion));
+    return regions.size <= 1 ? undefined : `span regions ${[...regions].join(", ")}: the profile lives in one region with its anchors; use one ImageRegistry pull role per region`;
+}
+
 const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
@@ -91,9 +118,7 @@ export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs)
         c.check(isIntInRange(args.untaggedExpiryDays, 1), "untaggedExpiryDays", `must be a whole number of days >= 1 (got ${args.untaggedExpiryDays})`);
     if (args.keepTaggedImages !== undefined)
         c.check(isIntInRange(args.keepTaggedImages, 1), "keepTaggedImages", `must be a whole number >= 1 (got ${args.keepTaggedImages})`);
-    for (const [i, p] of (args.pullPrincipals ?? []).entries()) {
-        c.check(isPrincipal(p), `pullPrincipals[${i}]`, `"${p}" is not an IAM principal: give a role/user/root ARN (arn:aws:iam::123456789012:role/edge-device) or a 12-digit account ID`);
-    }
+    (args.pullPrincipals ?? []).forEach((p, i) => checkPlain(c, `pullPrincipals[${i}]`, p, pullPrincipalProblem));
     const regions = args.replicationRegions ?? [];
     for (const [i, r] of regions.entries()) {
         c.check(isRegion(r), `replicationRegions[${i}]`, `"${r}" is not an AWS region code such as "eu-central-1"`);
@@ -138,11 +163,9 @@ function validatePullRole(c: ArgChecker, role: PullRoleArgs): void {
     const anchors = role.trustAnchorArns ?? [];
     const principals = role.trustedPrincipals ?? [];
     c.check(anchors.length + principals.length > 0, "pullRole", "trusts nobody: give trustAnchorArns (IAM Roles Anywhere) or trustedPrincipals");
-    for (const [i, a] of anchors.entries()) {
-        c.check(/^arn:aws[a-z-]*:rolesanywhere:[a-z0-9-]+:\d{12}:trust-anchor\/[0-9a-f-]+$/.test(a), `pullRole.trustAnchorArns[${i}]`, `"${a}" is not an IAM Roles Anywhere trust anchor ARN (arn:aws:rolesanywhere:<region>:<account>:trust-anchor/<id>)`);
-    }
-    const anchorRegions = new Set(anchors.map(arnRegion));
-    c.check(anchorRegions.size <= 1, "pullRole.trustAnchorArns", `span regions ${[...anchorRegions].join(", ")}: the profile lives in one region with its anchors; use one ImageRegistry pull role per region`);
+    anchors.forEach((a, i) => checkPlain(c, `pullRole.trustAnchorArns[${i}]`, a, trustAnchorProblem));
+    const plainAnchors = anchors.filter((a): a is string => isPlain(a) && typeof a === "string");
+    checkPlain(c, "pullRole.trustAnchorArns", plainAnchors, anchorRegionsProblem);
     const subjects = role.allowedSubjects ?? {};
     const cn = subjects.cn ?? [];
     const ou = subjects.ou ?? [];
@@ -162,9 +185,7 @@ function validatePullRole(c: ArgChecker, role: PullRoleArgs): void {
             c.check(typeof v !== "string" || /[^*?]/.test(v), f, `"${v}" matches every certificate: name the devices' subject, e.g. "jetson-*"`);
         }
     }
-    for (const [i, p] of principals.entries()) {
-        if (typeof p === "string") c.check(isPrincipal(p), `pullRole.trustedPrincipals[${i}]`, `"${p}" is not an IAM principal ARN or account ID`);
-    }
+    principals.forEach((p, i) => checkPlain(c, `pullRole.trustedPrincipals[${i}]`, p, trustedPrincipalProblem));
     if (role.sessionSeconds !== undefined) {
         c.check(isIntInRange(role.sessionSeconds, 900, 3600), "pullRole.sessionSeconds", `must be a whole number of seconds from 900 to 3600 (got ${role.sessionSeconds})`);
     }
@@ -208,7 +229,7 @@ export function lifecyclePolicy(untaggedExpiryDays: number, keepTaggedImages: nu
  * Principals: `sts:AssumeRole` only.
  */
 export function pullRoleTrustPolicy(
-    trustAnchorArns: string[],
+    trustAnchorArns: pulumi.Input<string>[],
     trustedPrincipals: pulumi.Input<string>[],
     allowedSubjects: { cn?: string[]; ou?: string[] } = {},
 ): PolicyDocument {
@@ -239,7 +260,7 @@ export function pullRoleTrustPolicy(
 
 /**
  * A hardened ECR repository: immutable tags, scan on push, KMS encryption, a lifecycle policy, pull-only grants and
- * optional cross-region replication.
+ * optional cross-region replication. Built in steps, each a method: repository, replicas, build cache, pull role.
  */
 export class ImageRegistry extends pulumi.ComponentResource {
     /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
@@ -257,114 +278,45 @@ export class ImageRegistry extends pulumi.ComponentResource {
     /** ARN of the IAM Roles Anywhere profile devices name to assume the pull role, when `pullRole.trustAnchorArns` is set. */
     readonly rolesAnywhereProfileArn: pulumi.Output<string | undefined>;
 
+    // ---- the children, for extending rather than forking
+    /** The ECR repository. */
+    readonly repository: aws.ecr.Repository;
+    /** The replica repositories, by region. */
+    readonly replicas: Record<string, aws.ecr.Repository>;
+    /** The build-cache repository, when `buildCache` is on. */
+    readonly cacheRepository: aws.ecr.Repository | undefined;
+    /** The pull-only IAM role, when `pullRole` is set. */
+    readonly pullRole: aws.iam.Role | undefined;
+    /** The Roles Anywhere profile, when `pullRole.trustAnchorArns` is set. */
+    readonly rolesAnywhereProfile: aws.rolesanywhere.Profile | undefined;
+
     constructor(name: string, args: ImageRegistryArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         validateImageRegistryArgs(name, args);
         super(IMAGE_REGISTRY_TYPE, name, {}, opts);
 
-        const d = IMAGE_REGISTRY_DEFAULTS;
         const repositoryName = args.repositoryName ?? name;
         const tags = componentTags("ImageRegistry", name, args.tags);
-        const forceDelete = args.forceDelete ?? d.forceDelete;
-
         const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `ECR encryption key for ${repositoryName}`, tags, parent: this });
+        const pullPrincipals = checkInputs({ component: "ImageRegistry", name, field: "pullPrincipals" }, args.pullPrincipals ?? [], pullPrincipalProblem).map((p) =>
+            p.apply(principalArn),
+        );
 
-        const lifecycle = lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages, DEPLOYED_TAG_PREFIX);
-        const pullPrincipals = (args.pullPrincipals ?? []).map(principalArn);
-        // One hardened repository: immutable (but for the deployed-pointer tags, which move to each deployed digest),
-        // scanned, KMS-encrypted, expiring, pull grants. `region` undefined = the provider's region.
-        const hardenedRepository = (suffix: string, region: string | undefined, kmsKey: pulumi.Input<string> | undefined) => {
-            const repo = new aws.ecr.Repository(
-                `${name}-${suffix}`,
-                {
-                    name: repositoryName,
-                    region,
-                    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-                    imageTagMutabilityExclusionFilters: [{ filter: `${DEPLOYED_TAG_PREFIX}*`, filterType: "WILDCARD" }],
-                    imageScanningConfiguration: { scanOnPush: true },
-                    encryptionConfigurations: [{ encryptionType: "KMS", kmsKey }],
-                    forceDelete,
-                    tags,
-                },
-                { parent: this },
-            );
-            new aws.ecr.LifecyclePolicy(`${name}-${suffix === "repo" ? "" : `${suffix}-`}lifecycle`, { region, repository: repo.name, policy: lifecycle }, { parent: this });
-            if (pullPrincipals.length > 0) {
-                new aws.ecr.RepositoryPolicy(
-                    `${name}-${suffix === "repo" ? "" : `${suffix}-`}pull`,
-                    {
-                        region,
-                        repository: repo.name,
-                        policy: policyJson(
-                            policyDocument({ Sid: "PullOnly", Effect: "Allow", Principal: { AWS: pullPrincipals }, Action: ECR_PULL_ACTIONS }),
-                        ),
-                    },
-                    { parent: this },
-                );
-            }
-            return repo;
-        };
+        const repository = this.hardenedRepository(name, "repo", repositoryName, undefined, kmsKeyArn, pullPrincipals, args, tags);
+        const replicas = this.createReplicas(name, repositoryName, repository, pullPrincipals, args, tags);
+        const cache = args.buildCache ?? IMAGE_REGISTRY_DEFAULTS.buildCache ? this.createBuildCache(name, repositoryName, kmsKeyArn, args, tags) : undefined;
+        const pull = args.pullRole ? this.createPullRole(name, repositoryName, args.pullRole, [repository, ...Object.values(replicas)], tags) : undefined;
 
-        const repository = hardenedRepository("repo", undefined, kmsKeyArn);
-
-        const regions = args.replicationRegions ?? [];
-        const replicas: aws.ecr.Repository[] = [];
-        if (regions.length > 0) {
-            // Replication writes into an existing destination repository as it is, so creating each replica here keeps
-            // it as hardened as the source (ECR would otherwise create it mutable). KMS keys are regional: replicas use
-            // the region's AWS-managed ECR key.
-            for (const region of regions) replicas.push(hardenedRepository(`replica-${region}`, region, undefined));
-            new aws.ecr.ReplicationConfiguration(
-                `${name}-replication`,
-                {
-                    replicationConfiguration: {
-                        rules: [
-                            {
-                                destinations: pulumi.all([aws.getRegionOutput({}, { parent: this }).region, repository.registryId]).apply(([own, registryId]) => {
-                                    checkReplicationRegions(name, regions, own);
-                                    return regions.map((region) => ({ region, registryId }));
-                                }),
-                                repositoryFilters: [{ filter: repositoryName, filterType: "PREFIX_MATCH" }],
-                            },
-                        ],
-                    },
-                },
-                { parent: this, dependsOn: replicas },
-            );
-        }
-
-        let cacheRepositoryUrl: pulumi.Output<string | undefined> = pulumi.output(undefined);
-        if (args.buildCache ?? d.buildCache) {
-            const cache = new aws.ecr.Repository(
-                `${name}-cache`,
-                {
-                    // Not under `<name>`: replication matches by name prefix, and the cache must stay home.
-                    name: `buildcache/${repositoryName}`,
-                    // BuildKit overwrites its cache tag on every build: only those tags may move.
-                    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-                    imageTagMutabilityExclusionFilters: [{ filter: `${CACHE_TAG_PREFIX}*`, filterType: "WILDCARD" }],
-                    imageScanningConfiguration: { scanOnPush: true },
-                    encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
-                    forceDelete,
-                    tags,
-                },
-                { parent: this },
-            );
-            new aws.ecr.LifecyclePolicy(
-                `${name}-cache-lifecycle`,
-                { repository: cache.name, policy: lifecyclePolicy(1, d.keepCacheImages) },
-                { parent: this },
-            );
-            cacheRepositoryUrl = cache.repositoryUrl;
-        }
-
-        const pull = args.pullRole ? this.createPullRole(name, repositoryName, args.pullRole, [repository, ...replicas], tags) : undefined;
-
+        this.repository = repository;
+        this.replicas = replicas;
+        this.cacheRepository = cache;
+        this.pullRole = pull?.role;
+        this.rolesAnywhereProfile = pull?.profile;
         this.repositoryUrl = repository.repositoryUrl;
         this.repositoryArn = repository.arn;
         this.repositoryName = repository.name;
         this.registryId = repository.registryId;
         this.kmsKeyArn = kmsKeyArn;
-        this.cacheRepositoryUrl = cacheRepositoryUrl;
+        this.cacheRepositoryUrl = cache ? cache.repositoryUrl : pulumi.output(undefined);
         this.pullRoleArn = pull ? pull.arn : pulumi.output(undefined);
         this.rolesAnywhereProfileArn = pull?.profile ? pull.profile.arn : pulumi.output(undefined);
         this.registerOutputs({
@@ -379,15 +331,122 @@ export class ImageRegistry extends pulumi.ComponentResource {
         });
     }
 
-    /** The pull-only role, and the Roles Anywhere profile devices use to assume it when trust anchors are given. */
+    /**
+     * Step 1 (and for each replica): one hardened repository, immutable (but for the deployed-pointer tags, which move
+     * to each deployed digest), scanned, KMS-encrypted, expiring, with the pull grants. `region` undefined = the provider's.
+     */
+    private hardenedRepository(
+        name: string,
+        suffix: string,
+        repositoryName: string,
+        region: string | undefined,
+        kmsKey: pulumi.Input<string> | undefined,
+        pullPrincipals: pulumi.Output<string>[],
+        args: ImageRegistryArgs,
+        tags: Record<string, string>,
+    ): aws.ecr.Repository {
+        const d = IMAGE_REGISTRY_DEFAULTS;
+        const repo = new aws.ecr.Repository(
+            `${name}-${suffix}`,
+            {
+                name: repositoryName,
+                region,
+                imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+                imageTagMutabilityExclusionFilters: [{ filter: `${DEPLOYED_TAG_PREFIX}*`, filterType: "WILDCARD" }],
+                imageScanningConfiguration: { scanOnPush: true },
+                encryptionConfigurations: [{ encryptionType: "KMS", kmsKey }],
+                forceDelete: args.forceDelete ?? d.forceDelete,
+                tags,
+            },
+            { parent: this },
+        );
+        const lifecycle = lifecyclePolicy(args.untaggedExpiryDays ?? d.untaggedExpiryDays, args.keepTaggedImages ?? d.keepTaggedImages, DEPLOYED_TAG_PREFIX);
+        const prefix = suffix === "repo" ? "" : `${suffix}-`;
+        new aws.ecr.LifecyclePolicy(`${name}-${prefix}lifecycle`, { region, repository: repo.name, policy: lifecycle }, { parent: this });
+        if (pullPrincipals.length > 0) {
+            new aws.ecr.RepositoryPolicy(
+                `${name}-${prefix}pull`,
+                {
+                    region,
+                    repository: repo.name,
+                    policy: policyJson(policyDocument({ Sid: "PullOnly", Effect: "Allow", Principal: { AWS: pullPrincipals }, Action: ECR_PULL_ACTIONS })),
+                },
+                { parent: this },
+            );
+        }
+        return repo;
+    }
+
+    /**
+     * Step 2, replicas: replication writes into an existing destination repository as it is, so creating each replica
+     * here keeps it as hardened as the source (ECR would otherwise create it mutable). KMS keys are regional: replicas
+     * use the region's AWS-managed ECR key.
+     */
+    private createReplicas(
+        name: string,
+        repositoryName: string,
+        repository: aws.ecr.Repository,
+        pullPrincipals: pulumi.Output<string>[],
+        args: ImageRegistryArgs,
+        tags: Record<string, string>,
+    ): Record<string, aws.ecr.Repository> {
+        const regions = args.replicationRegions ?? [];
+        const replicas: Record<string, aws.ecr.Repository> = {};
+        if (regions.length === 0) return replicas;
+        for (const region of regions) replicas[region] = this.hardenedRepository(name, `replica-${region}`, repositoryName, region, undefined, pullPrincipals, args, tags);
+        new aws.ecr.ReplicationConfiguration(
+            `${name}-replication`,
+            {
+                replicationConfiguration: {
+                    rules: [
+                        {
+                            destinations: pulumi.all([aws.getRegionOutput({}, { parent: this }).region, repository.registryId]).apply(([own, registryId]) => {
+                                checkReplicationRegions(name, regions, own);
+                                return regions.map((region) => ({ region, registryId }));
+                            }),
+                            repositoryFilters: [{ filter: repositoryName, filterType: "PREFIX_MATCH" }],
+                        },
+                    ],
+                },
+            },
+            { parent: this, dependsOn: Object.values(replicas) },
+        );
+        return replicas;
+    }
+
+    /** Step 3, build cache: `buildcache/<name>`, scanned, short-lived, whose `cache-*` tags alone may move. */
+    private createBuildCache(name: string, repositoryName: string, kmsKeyArn: pulumi.Input<string>, args: ImageRegistryArgs, tags: Record<string, string>): aws.ecr.Repository {
+        const d = IMAGE_REGISTRY_DEFAULTS;
+        const cache = new aws.ecr.Repository(
+            `${name}-cache`,
+            {
+                // Not under `<name>`: replication matches by name prefix, and the cache must stay home.
+                name: `buildcache/${repositoryName}`,
+                // BuildKit overwrites its cache tag on every build: only those tags may move.
+                imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+                imageTagMutabilityExclusionFilters: [{ filter: `${CACHE_TAG_PREFIX}*`, filterType: "WILDCARD" }],
+                imageScanningConfiguration: { scanOnPush: true },
+                encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
+                forceDelete: args.forceDelete ?? d.forceDelete,
+                tags,
+            },
+            { parent: this },
+        );
+        new aws.ecr.LifecyclePolicy(`${name}-cache-lifecycle`, { repository: cache.name, policy: lifecyclePolicy(1, d.keepCacheImages) }, { parent: this });
+        return cache;
+    }
+
+    /** Step 4: the pull-only role, and the Roles Anywhere profile devices use to assume it when trust anchors are given. */
     private createPullRole(name: string, repositoryName: string, args: PullRoleArgs, repositories: aws.ecr.Repository[], tags: Record<string, string>) {
-        const anchors = args.trustAnchorArns ?? [];
+        const at = (field: string): InputField => ({ component: "ImageRegistry", name, field });
+        const anchors = checkInputs(at("pullRole.trustAnchorArns"), args.trustAnchorArns ?? [], trustAnchorProblem);
+        const principals = checkInputs(at("pullRole.trustedPrincipals"), args.trustedPrincipals ?? [], trustedPrincipalProblem);
         const sessionSeconds = args.sessionSeconds ?? IMAGE_REGISTRY_DEFAULTS.sessionSeconds;
         const role = new aws.iam.Role(
             `${name}-pull-role`,
             {
                 description: `Pull-only access to ECR repository ${repositoryName} and its replicas`,
-                assumeRolePolicy: policyJson(pullRoleTrustPolicy(anchors, args.trustedPrincipals ?? [], args.allowedSubjects)),
+                assumeRolePolicy: policyJson(pullRoleTrustPolicy(anchors, principals, args.allowedSubjects)),
                 maxSessionDuration: 3600,
                 tags,
             },
@@ -411,9 +470,11 @@ export class ImageRegistry extends pulumi.ComponentResource {
         // created in the provider's region, where CreateSession must find it beside the anchors.
         let profile: aws.rolesanywhere.Profile | undefined;
         if (anchors.length > 0) {
-            const anchorRegion = arnRegion(anchors[0]);
-            const profileName = aws.getRegionOutput({}, { parent: this }).region.apply((region) => {
-                checkProfileRegion(name, anchorRegion, region);
+            const region = aws.getRegionOutput({}, { parent: this }).region;
+            const profileName = pulumi.all([pulumi.all(anchors), region]).apply(([resolved, providerRegion]) => {
+                const problem = anchorRegionsProblem(resolved);
+                if (problem !== undefined) throw new InvalidArgumentError("ImageRegistry", name, "pullRole.trustAnchorArns", problem);
+                checkProfileRegion(name, arnRegion(resolved[0]), providerRegion);
                 return `${name}-pull`;
             });
             profile = new aws.rolesanywhere.Profile(
@@ -425,6 +486,6 @@ export class ImageRegistry extends pulumi.ComponentResource {
         // The ARN resolves once the policy is attached, so a caller assuming the role right away (the edge stack's
         // login) already has its permissions.
         const arn = pulumi.all([role.arn, policy.id]).apply(([a]) => a);
-        return { arn, profile };
+        return { arn, role, profile };
     }
 }

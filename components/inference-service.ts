@@ -16,9 +16,11 @@ import { isDigestRef } from "./internal/image-ref";
 import { DEFAULT_RUN_AS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from "./internal/pod-security";
 import { ArgChecker, isDnsLabel, isIntInRange } from "./internal/validation";
 import { labelledNamespace } from "./internal/namespaces";
+import { checkInput, checkInputs } from "./internal/inputs";
 import {
     checkCidrs,
     checkLabels,
+    cidrProblem,
     checkPodPeer,
     cidrPeer,
     DEFAULT_MONITORING_NAMESPACE,
@@ -84,8 +86,8 @@ export interface IngressFromArgs {
     sameNamespace?: boolean;
     /** Further pods allowed to call the server, e.g. an ingress controller or gateway: `{ namespace?, namespaceLabels?, podLabels? }`. Default none. */
     pods?: PodPeer[];
-    /** IPv4 CIDRs allowed to call the server, e.g. a load balancer's subnets (traffic from outside the cluster). Default none. */
-    cidrs?: string[];
+    /** IPv4 CIDRs allowed to call the server, e.g. a load balancer's subnets (`subnet.cidrBlock`; traffic from outside the cluster). Default none. */
+    cidrs?: pulumi.Input<string>[];
     /**
      * The Prometheus that scrapes `/metrics` (and feeds KEDA): its namespace and pod labels, e.g. `ServingAddons.scraper`,
      * or `false` to admit none. Default { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } }.
@@ -143,8 +145,8 @@ export interface InferenceServiceArgs {
     networkPolicy?: boolean;
     /** Who may reach the serving port. Default: pods of the same namespace, plus Prometheus pods of the "monitoring" namespace. */
     ingressFrom?: IngressFromArgs;
-    /** IPv4 CIDRs pods may connect to (any port), besides DNS. Default none. */
-    egressCidrs?: string[];
+    /** IPv4 CIDRs pods may connect to (any port), besides DNS, e.g. `db.cidrBlock`. Default none. */
+    egressCidrs?: pulumi.Input<string>[];
     /** User, group and fsGroup ids the pod runs as. Default 10001 for all three (the server image's user). */
     runAs?: Partial<RunAs>;
     /** Size limit of the `/tmp` scratch volume (the root filesystem is read-only). Default "1Gi". */
@@ -207,7 +209,7 @@ function imageProblem(image: string): string {
  * construction, so the check runs when it resolves and fails the update with the construction-time message.
  */
 export function pinnedImage(name: string, image: pulumi.Input<string>, allowMutableTag: boolean): pulumi.Output<string> {
-    return pulumi.output(image).apply((ref) => assertPinnedImage(name, ref, allowMutableTag));
+    return checkInput({ component: "InferenceService", name, field: "image" }, image, (ref) => (allowMutableTag || isDigestReference(ref) ? undefined : imageProblem(ref)));
 }
 
 /** Returns `ref`, or throws the construction-time error when it is not pinned by digest and tags are not allowed. Pure. */
@@ -382,7 +384,7 @@ export function networkPolicySpec(
     podSelector: Record<string, string>,
     port: number,
     metricsPort: number,
-    egressCidrs: string[],
+    egressCidrs: pulumi.Input<string>[],
     ingressFrom: IngressFromArgs = {},
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
@@ -402,10 +404,23 @@ export function networkPolicySpec(
     };
 }
 
+/** What every step of an {@link InferenceService} shares: its name, labels, namespace and the objects to wait for. */
+interface ServiceContext {
+    name: string;
+    labels: Record<string, string>;
+    selector: Record<string, string>;
+    namespace: pulumi.Output<string>;
+    /** The created namespace, when `createNamespace`: every namespaced object waits for it. */
+    nsDeps: pulumi.Resource[];
+    port: number;
+    metricsPort: number;
+}
+
 /**
  * Runs a model server on Kubernetes: a hardened Deployment ("restricted" Pod Security Standard), a Service, a
  * PodDisruptionBudget, a NetworkPolicy and, when asked, KEDA autoscaling on in-flight requests and a ServiceMonitor.
- * The Kubernetes provider comes through `opts.provider`.
+ * The Kubernetes provider comes through `opts.provider`. Built in steps, each a method: namespace, service account,
+ * Deployment, Service, disruption budget, network policy, autoscaling, monitoring.
  */
 export class InferenceService extends pulumi.ComponentResource {
     /** Name of the ClusterIP Service. */
@@ -417,57 +432,97 @@ export class InferenceService extends pulumi.ComponentResource {
     /** Name of the pod's service account. */
     readonly serviceAccountName: pulumi.Output<string>;
 
+    // ---- the children, for extending rather than forking
+    /** The Deployment running the server. */
+    readonly deployment: k8s.apps.v1.Deployment;
+    /** The ClusterIP Service. */
+    readonly service: k8s.core.v1.Service;
+    /** The PodDisruptionBudget. */
+    readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+    /** The NetworkPolicy, unless `networkPolicy: false`. */
+    readonly networkPolicy: k8s.networking.v1.NetworkPolicy | undefined;
+    /** The KEDA ScaledObject, when `autoscaling` is set. */
+    readonly scaledObject: k8s.apiextensions.CustomResource | undefined;
+    /** The ServiceMonitor, when `serviceMonitor` is on. */
+    readonly serviceMonitor: k8s.apiextensions.CustomResource | undefined;
+    /** The service account created for the pods; undefined when an existing one is named. */
+    readonly serviceAccount: k8s.core.v1.ServiceAccount | undefined;
+    /** The namespace, when `createNamespace`. */
+    readonly namespaceResource: k8s.core.v1.Namespace | undefined;
+
     constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateInferenceServiceArgs(name, args);
         super(INFERENCE_SERVICE_TYPE, name, {}, opts);
 
         const d = INFERENCE_SERVICE_DEFAULTS;
-        const port = args.port ?? d.port;
-        const metricsPort = args.metricsPort ?? d.metricsPort;
+        const labels = appLabels(COMPONENT_LABEL, name);
+        const ns = args.createNamespace ?? d.createNamespace ? labelledNamespace(`${name}-ns`, { name: args.namespace as string, level: "restricted", labels }, { parent: this }) : undefined;
+        const ctx: ServiceContext = {
+            name,
+            labels,
+            selector: selectorLabels(COMPONENT_LABEL, name),
+            namespace: ns ? ns.metadata.name : pulumi.output(args.namespace ?? d.namespace),
+            nsDeps: ns ? [ns] : [],
+            port: args.port ?? d.port,
+            metricsPort: args.metricsPort ?? d.metricsPort,
+        };
+
+        const account = this.createServiceAccount(ctx, args);
+        this.deployment = this.createDeployment(ctx, args, account.name);
+        this.service = this.createService(ctx);
+        this.podDisruptionBudget = this.createDisruptionBudget(ctx);
+        this.networkPolicy = args.networkPolicy ?? d.networkPolicy ? this.createNetworkPolicy(ctx, args) : undefined;
+        this.scaledObject = args.autoscaling ? this.createScaledObject(ctx, args.autoscaling, args.replicas ?? d.replicas, this.deployment) : undefined;
+        this.serviceMonitor = args.serviceMonitor ?? d.serviceMonitor ? this.createServiceMonitor(ctx, this.service) : undefined;
+        this.serviceAccount = account.resource;
+        this.namespaceResource = ns;
+
+        this.serviceName = this.service.metadata.name;
+        this.namespace = ctx.namespace;
+        this.deploymentName = this.deployment.metadata.name;
+        this.serviceAccountName = account.name;
+        this.endpoint = pulumi.interpolate`http://${this.service.metadata.name}.${ctx.namespace}.svc.cluster.local:${ctx.port}`;
+        this.registerOutputs({
+            serviceName: this.serviceName,
+            namespace: this.namespace,
+            endpoint: this.endpoint,
+            deploymentName: this.deploymentName,
+            serviceAccountName: this.serviceAccountName,
+        });
+    }
+
+    /** The pods' service account: a dedicated one with no API token, unless the pod needs AWS (IRSA) or names an existing one. */
+    private createServiceAccount(ctx: ServiceContext, args: InferenceServiceArgs): { name: pulumi.Output<string>; resource?: k8s.core.v1.ServiceAccount } {
+        const sa = args.serviceAccount;
+        if (sa?.name !== undefined && sa.roleArn === undefined) return { name: pulumi.output(sa.name) };
+        const needsToken = sa?.roleArn !== undefined;
+        const resource = new k8s.core.v1.ServiceAccount(
+            `${ctx.name}-sa`,
+            {
+                metadata: {
+                    name: sa?.name ?? ctx.name,
+                    namespace: ctx.namespace,
+                    labels: ctx.labels,
+                    ...(needsToken ? { annotations: { [IRSA_ROLE_ANNOTATION]: sa!.roleArn! } } : {}),
+                },
+                automountServiceAccountToken: needsToken,
+            },
+            { parent: this, dependsOn: ctx.nsDeps },
+        );
+        return { name: resource.metadata.name, resource };
+    }
+
+    /** The hardened Deployment: pinned image, restricted security contexts, probes, graceful drain, GPU scheduling. */
+    private createDeployment(ctx: ServiceContext, args: InferenceServiceArgs, serviceAccountName: pulumi.Output<string>): k8s.apps.v1.Deployment {
+        const d = INFERENCE_SERVICE_DEFAULTS;
+        const { name, port, metricsPort, labels, selector } = ctx;
         const gpu = args.gpu ?? d.gpu;
         const replicas = args.replicas ?? d.replicas;
-        const autoscaling = args.autoscaling ?? false;
         const drainSeconds = args.drainSeconds ?? d.drainSeconds;
         const preStopSleep = args.preStopSleepSeconds ?? d.preStopSleepSeconds;
         const runAs: RunAs = { ...DEFAULT_RUN_AS, ...(args.runAs ?? {}) };
-        const labels = appLabels(COMPONENT_LABEL, name);
-        const selector = selectorLabels(COMPONENT_LABEL, name);
-        const allowMutableTag = args.allowMutableTag ?? d.allowMutableTag;
-
-        const nsDeps: pulumi.Resource[] = [];
-        let namespace: pulumi.Output<string>;
-        if (args.createNamespace ?? d.createNamespace) {
-            const ns = labelledNamespace(`${name}-ns`, { name: args.namespace as string, level: "restricted", labels }, { parent: this });
-            nsDeps.push(ns);
-            namespace = ns.metadata.name;
-        } else {
-            namespace = pulumi.output(args.namespace ?? d.namespace);
-        }
-
-        const image = pinnedImage(name, args.image, allowMutableTag);
-
-        // Service account: a dedicated one with no API token, unless the pod needs AWS (IRSA) or names an existing one.
-        const sa = args.serviceAccount;
-        const needsToken = sa?.roleArn !== undefined;
-        let serviceAccountName: pulumi.Output<string>;
-        if (sa?.name !== undefined && sa.roleArn === undefined) {
-            serviceAccountName = pulumi.output(sa.name);
-        } else {
-            const account = new k8s.core.v1.ServiceAccount(
-                `${name}-sa`,
-                {
-                    metadata: {
-                        name: sa?.name ?? name,
-                        namespace,
-                        labels,
-                        ...(needsToken ? { annotations: { [IRSA_ROLE_ANNOTATION]: sa!.roleArn! } } : {}),
-                    },
-                    automountServiceAccountToken: needsToken,
-                },
-                { parent: this, dependsOn: nsDeps },
-            );
-            serviceAccountName = account.metadata.name;
-        }
+        const needsToken = args.serviceAccount?.roleArn !== undefined;
+        const image = pinnedImage(name, args.image, args.allowMutableTag ?? d.allowMutableTag);
 
         const env: k8s.types.input.core.v1.EnvVar[] = [
             { name: "PORT", value: String(port) },
@@ -501,13 +556,13 @@ export class InferenceService extends pulumi.ComponentResource {
             timeoutSeconds,
         });
 
-        const deployment = new k8s.apps.v1.Deployment(
+        return new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name, namespace, labels },
+                metadata: { name, namespace: ctx.namespace, labels },
                 spec: {
                     // KEDA's HPA owns the count when autoscaling; setting it here would fight it on every update.
-                    ...(autoscaling === false ? { replicas: replicas.min } : {}),
+                    ...(!args.autoscaling ? { replicas: replicas.min } : {}),
                     revisionHistoryLimit: 5,
                     selector: { matchLabels: selector },
                     strategy: { type: "RollingUpdate", rollingUpdate: rolloutStrategy(gpu) },
@@ -560,90 +615,91 @@ export class InferenceService extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [...nsDeps, ...secretDeps] },
+            { parent: this, dependsOn: [...ctx.nsDeps, ...secretDeps] },
         );
+    }
 
-        const service = new k8s.core.v1.Service(
-            `${name}-service`,
+    /** The ClusterIP Service: the serving port, and the metrics port for a ServiceMonitor. */
+    private createService(ctx: ServiceContext): k8s.core.v1.Service {
+        return new k8s.core.v1.Service(
+            `${ctx.name}-service`,
             {
-                metadata: { name, namespace, labels },
+                metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
                 spec: {
                     type: "ClusterIP",
-                    selector,
+                    selector: ctx.selector,
                     ports: [
-                        { name: "http", port, targetPort: "http", protocol: "TCP" },
+                        { name: "http", port: ctx.port, targetPort: "http", protocol: "TCP" },
                         // For a ServiceMonitor; the NetworkPolicy still admits only the scraping Prometheus.
-                        { name: "metrics", port: metricsPort, targetPort: "metrics", protocol: "TCP" },
+                        { name: "metrics", port: ctx.metricsPort, targetPort: "metrics", protocol: "TCP" },
                     ],
                 },
             },
-            { parent: this, dependsOn: nsDeps },
+            { parent: this, dependsOn: ctx.nsDeps },
         );
+    }
 
-        new k8s.policy.v1.PodDisruptionBudget(
-            `${name}-pdb`,
+    /** The PodDisruptionBudget: one pod at a time may be evicted, and a crash-looping pod never holds a drain hostage. */
+    private createDisruptionBudget(ctx: ServiceContext): k8s.policy.v1.PodDisruptionBudget {
+        return new k8s.policy.v1.PodDisruptionBudget(
+            `${ctx.name}-pdb`,
             {
-                metadata: { name, namespace, labels },
+                metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
                 spec: {
-                    // One pod at a time may be evicted: keeps n-1 serving, yet never blocks a drain at 0 or 1 replicas.
+                    // Keeps n-1 serving, yet never blocks a drain at 0 or 1 replicas.
                     maxUnavailable: 1,
-                    selector: { matchLabels: selector },
-                    // A crash-looping pod must not hold a node drain hostage.
+                    selector: { matchLabels: ctx.selector },
                     unhealthyPodEvictionPolicy: "AlwaysAllow",
                 },
             },
-            { parent: this, dependsOn: nsDeps },
+            { parent: this, dependsOn: ctx.nsDeps },
         );
+    }
 
-        if (args.networkPolicy ?? d.networkPolicy) {
-            new k8s.networking.v1.NetworkPolicy(
-                `${name}-netpol`,
-                { metadata: { name, namespace, labels }, spec: networkPolicySpec(selector, port, metricsPort, args.egressCidrs ?? [], args.ingressFrom) },
-                { parent: this, dependsOn: nsDeps },
-            );
-        }
+    /** The NetworkPolicy: ingress from `ingressFrom` only, egress to DNS and `egressCidrs` only; CIDR Outputs checked when they resolve. */
+    private createNetworkPolicy(ctx: ServiceContext, args: InferenceServiceArgs): k8s.networking.v1.NetworkPolicy {
+        const at = (field: string) => ({ component: "InferenceService", name: ctx.name, field });
+        const egressCidrs = checkInputs(at("egressCidrs"), args.egressCidrs ?? [], cidrProblem);
+        const ingressFrom: IngressFromArgs | undefined = args.ingressFrom && {
+            ...args.ingressFrom,
+            ...(args.ingressFrom.cidrs ? { cidrs: checkInputs(at("ingressFrom.cidrs"), args.ingressFrom.cidrs, cidrProblem) } : {}),
+        };
+        return new k8s.networking.v1.NetworkPolicy(
+            `${ctx.name}-netpol`,
+            { metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels }, spec: networkPolicySpec(ctx.selector, ctx.port, ctx.metricsPort, egressCidrs, ingressFrom) },
+            { parent: this, dependsOn: ctx.nsDeps },
+        );
+    }
 
-        if (autoscaling !== false) {
-            const query = namespace.apply((ns) => inFlightQuery(ns, name));
-            new k8s.apiextensions.CustomResource(
-                `${name}-scaler`,
-                {
-                    apiVersion: "keda.sh/v1alpha1",
-                    kind: "ScaledObject",
-                    metadata: { name, namespace, labels },
-                    spec: scaledObjectSpec({ deploymentName: name, namespace, replicas, autoscaling, query }),
+    /** The KEDA ScaledObject scaling the Deployment on in-flight requests. */
+    private createScaledObject(ctx: ServiceContext, autoscaling: AutoscalingArgs, replicas: { min: number; max: number }, deployment: k8s.apps.v1.Deployment): k8s.apiextensions.CustomResource {
+        const query = ctx.namespace.apply((ns) => inFlightQuery(ns, ctx.name));
+        return new k8s.apiextensions.CustomResource(
+            `${ctx.name}-scaler`,
+            {
+                apiVersion: "keda.sh/v1alpha1",
+                kind: "ScaledObject",
+                metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
+                spec: scaledObjectSpec({ deploymentName: ctx.name, namespace: ctx.namespace, replicas, autoscaling, query }),
+            },
+            { parent: this, dependsOn: [deployment] },
+        );
+    }
+
+    /** The Prometheus Operator ServiceMonitor on the metrics port. */
+    private createServiceMonitor(ctx: ServiceContext, service: k8s.core.v1.Service): k8s.apiextensions.CustomResource {
+        return new k8s.apiextensions.CustomResource(
+            `${ctx.name}-monitor`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "ServiceMonitor",
+                metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
+                spec: {
+                    selector: { matchLabels: ctx.selector },
+                    endpoints: [{ port: "metrics", path: SERVER.metricsPath, interval: "15s" }],
                 },
-                { parent: this, dependsOn: [deployment] },
-            );
-        }
-
-        if (args.serviceMonitor ?? d.serviceMonitor) {
-            new k8s.apiextensions.CustomResource(
-                `${name}-monitor`,
-                {
-                    apiVersion: "monitoring.coreos.com/v1",
-                    kind: "ServiceMonitor",
-                    metadata: { name, namespace, labels },
-                    spec: {
-                        selector: { matchLabels: selector },
-                        endpoints: [{ port: "metrics", path: SERVER.metricsPath, interval: "15s" }],
-                    },
-                },
-                { parent: this, dependsOn: [service] },
-            );
-        }
-
-        this.serviceName = service.metadata.name;
-        this.namespace = namespace;
-        this.deploymentName = deployment.metadata.name;
-        this.serviceAccountName = serviceAccountName;
-        this.endpoint = pulumi.interpolate`http://${service.metadata.name}.${namespace}.svc.cluster.local:${port}`;
-        this.registerOutputs({
-            serviceName: this.serviceName,
-            namespace: this.namespace,
-            endpoint: this.endpoint,
-            deploymentName: this.deploymentName,
-            serviceAccountName: this.serviceAccountName,
-        });
+            },
+            { parent: this, dependsOn: [service] },
+        );
     }
 }

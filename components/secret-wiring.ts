@@ -8,6 +8,7 @@ import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isDnsLabel, isRegion } from "./internal/validation";
 import { pinnedRelease } from "./internal/helm";
+import { checkInput, checkPlain } from "./internal/inputs";
 
 export const SECRET_WIRING_TYPE = "modelship:index:SecretWiring";
 
@@ -24,8 +25,11 @@ export interface SecretWiringArgs {
      * `cluster`). `"kubernetes"`: a Kubernetes Secret written from the Pulumi secret values (edge and on-prem clusters).
      */
     mode: "aws" | "kubernetes";
-    /** Namespace of the Kubernetes Secret (and, in aws mode, of the SecretStore and its service account). */
-    namespace: string;
+    /**
+     * Namespace of the Kubernetes Secret (and, in aws mode, of the SecretStore and its service account), e.g.
+     * `service.namespace`; an Output is checked when it resolves. Must be a plain string with `createNamespace`. Required.
+     */
+    namespace: pulumi.Input<string>;
     /** Create `namespace`, labelled to enforce, warn and audit the "restricted" Pod Security Standard. Default false (it exists, e.g. made by an InferenceService or by hand). */
     createNamespace?: boolean;
     /**
@@ -39,8 +43,8 @@ export interface SecretWiringArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /** aws mode: how often the operator re-reads Secrets Manager (a Go duration). Default "1h". */
     refreshInterval?: string;
-    /** aws mode: region of the secrets. Default: the AWS provider's region. */
-    region?: string;
+    /** aws mode: region of the secrets; an Output is checked when it resolves. Default: the AWS provider's region. */
+    region?: pulumi.Input<string>;
     /**
      * aws mode: install External Secrets Operator (Helm, pinned). Default true. Set false on every wiring but one in a
      * cluster, so that they share one operator.
@@ -78,12 +82,33 @@ export const SECRET_WIRING_DEFAULTS = {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const GO_DURATION = /^(\d+(ns|us|µs|ms|s|m|h))+$/;
 
+/** What is wrong with `region`, or undefined. Pure. */
+export function regionProblem(region: string): string | undefined {
+    return typeof region === "string" && isRegion(region) ? undefined : `"${region}" is not an AWS region code such as "eu-central-1"`;
+}
+
+/** What is wrong with `namespace`, or undefined. Pure. */
+export function namespaceProblem(ns: string): string | undefined {
+    return typeof ns === "string" && isDnsLabel(ns) ? undefined : `"${ns}" is not a valid namespace name: use a DNS label such as "inference"`;
+}
+
+/** What is wrong with a (resolved) namespace that is the operator's own, or undefined. Pure. */
+function operatorNamespaceProblem(args: SecretWiringArgs, ns: string): string | undefined {
+    const installs = args.mode === "aws" && (args.installOperator ?? SECRET_WIRING_DEFAULTS.installOperator);
+    const operatorNamespace = args.operatorNamespace ?? SECRET_WIRING_DEFAULTS.operatorNamespace;
+    return installs && ns === operatorNamespace
+        ? `is "${ns}", the operator's namespace (operatorNamespace), which is created here for the operator alone: pick another, or another operatorNamespace`
+        : undefined;
+}
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): void {
     const c = new ArgChecker("SecretWiring", name);
     c.check(isDnsLabel(name, 50), "name", `"${name}" must be a DNS label of at most 50 characters (lowercase letters, digits, "-"): it names Kubernetes objects`);
     c.check(args.mode === "aws" || args.mode === "kubernetes", "mode", `must be "aws" or "kubernetes" (got ${JSON.stringify(args.mode)})`);
-    c.check(typeof args.namespace === "string" && isDnsLabel(args.namespace), "namespace", `"${args.namespace}" is not a valid namespace name: use a DNS label such as "inference"`);
+    c.check(args.namespace !== undefined && args.namespace !== null, "namespace", 'is required: the namespace the pods run in, e.g. "inference" or an InferenceService\'s namespace');
+    checkPlain(c, "namespace", args.namespace, namespaceProblem);
+    if (args.createNamespace) c.check(typeof args.namespace === "string", "namespace", "must be a plain string with createNamespace: true (the namespace is created under that name); pass an Output only for a namespace made elsewhere");
     const entries = Object.entries(args.secrets ?? {});
     c.check(entries.length > 0, "secrets", "is empty: give at least one NAME: value entry");
     for (const [key, value] of entries) {
@@ -98,7 +123,7 @@ export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): 
         c.check(args.cluster !== undefined, "cluster", 'is required with mode "aws": pass the GpuCluster (or { oidcProviderArn, oidcProviderUrl }) whose OIDC provider the IRSA role trusts');
         if (args.refreshInterval !== undefined)
             c.check(GO_DURATION.test(args.refreshInterval), "refreshInterval", `"${args.refreshInterval}" is not a duration: use e.g. "15m" or "1h"`);
-        if (args.region !== undefined) c.check(isRegion(args.region), "region", `"${args.region}" is not an AWS region code such as "eu-central-1"`);
+        checkPlain(c, "region", args.region, regionProblem);
         if (args.operatorNamespace !== undefined)
             c.check(isDnsLabel(args.operatorNamespace), "operatorNamespace", `"${args.operatorNamespace}" is not a valid namespace name`);
         const operatorNamespace = args.operatorNamespace ?? SECRET_WIRING_DEFAULTS.operatorNamespace;
@@ -143,6 +168,8 @@ export function secretReaderPolicy(secretArns: pulumi.Input<string>[], kmsKeyArn
 /**
  * Gets secret values to a pod without them sitting in an image, a Deployment spec or plain state: AWS Secrets Manager
  * synced by External Secrets Operator through a least-privilege IRSA role, or a Kubernetes Secret from Pulumi secrets.
+ * Built in steps, each a method: namespace, then either the Kubernetes Secret, or the Secrets Manager values, the
+ * reader role, the operator and the sync objects.
  */
 export class SecretWiring extends pulumi.ComponentResource {
     /** The Kubernetes Secret the pod consumes (`envFrom.secretRef` or a secret volume). Resolves once it is created. */
@@ -155,153 +182,48 @@ export class SecretWiring extends pulumi.ComponentResource {
     /** aws mode: Secrets Manager ARNs by key. Empty in kubernetes mode. */
     readonly secretArns: pulumi.Output<Record<string, string>>;
 
+    // ---- the children, for extending rather than forking
+    /** kubernetes mode: the Kubernetes Secret. */
+    readonly secret: k8s.core.v1.Secret | undefined;
+    /** aws mode: the Secrets Manager secrets, by key. Empty in kubernetes mode. */
+    readonly awsSecrets: Record<string, aws.secretsmanager.Secret>;
+    /** aws mode: the IRSA role the SecretStore reads with. */
+    readonly role: aws.iam.Role | undefined;
+    /** aws mode: the SecretStore's service account. */
+    readonly serviceAccount: k8s.core.v1.ServiceAccount | undefined;
+    /** aws mode: the External Secrets Operator release, when `installOperator`. */
+    readonly operator: k8s.helm.v3.Release | undefined;
+    /** aws mode: the SecretStore. */
+    readonly secretStore: k8s.apiextensions.CustomResource | undefined;
+    /** aws mode: the ExternalSecret that writes the Kubernetes Secret. */
+    readonly externalSecret: k8s.apiextensions.CustomResource | undefined;
+
     constructor(name: string, args: SecretWiringArgs, opts?: pulumi.ComponentResourceOptions) {
         validateSecretWiringArgs(name, args);
         super(SECRET_WIRING_TYPE, name, {}, opts);
 
-        const d = SECRET_WIRING_DEFAULTS;
         const labels = appLabels("modelship-secrets", name);
-        const keys = Object.keys(args.secrets).sort();
+        const namespace = checkInput({ component: "SecretWiring", name, field: "namespace" }, args.namespace, (ns) => namespaceProblem(ns) ?? operatorNamespaceProblem(args, ns));
+        const namespaceDeps = this.createNamespace(name, args, labels);
 
-        let namespaceDep: pulumi.Resource[] = [];
-        if (args.createNamespace ?? d.createNamespace) {
-            // The namespace will hold inference pods: it enforces the restricted Pod Security Standard like InferenceService's.
-            namespaceDep = [labelledNamespace(`${name}-ns`, { name: args.namespace, level: "restricted", labels }, { parent: this })];
-        }
-        const ns = args.namespace;
-
+        let aws_: ReturnType<SecretWiring["wireAws"]> | undefined;
         if (args.mode === "kubernetes") {
-            const stringData: Record<string, pulumi.Input<string>> = {};
-            for (const key of keys) stringData[key] = pulumi.secret(args.secrets[key]);
-            const secret = new k8s.core.v1.Secret(
-                `${name}-secret`,
-                { metadata: { name, namespace: ns, labels }, type: "Opaque", stringData },
-                { parent: this, dependsOn: namespaceDep },
-            );
-            this.secretName = secret.metadata.name;
-            this.serviceAccountName = pulumi.output(undefined);
-            this.roleArn = pulumi.output(undefined);
-            this.secretArns = pulumi.output<Record<string, string>>({});
+            this.secret = this.wireKubernetes(name, args, namespace, labels, namespaceDeps);
+            this.secretName = this.secret.metadata.name;
         } else {
-            const tags = componentTags("SecretWiring", name, args.tags);
-            const cluster = args.cluster!;
-            const region: pulumi.Output<string> = args.region !== undefined ? pulumi.output(args.region) : aws.getRegionOutput({}, { parent: this }).region;
-
-            const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `Secrets of ${name} (modelship SecretWiring)`, tags, parent: this });
-
-            const arns: Record<string, pulumi.Output<string>> = {};
-            const versions: pulumi.Resource[] = [];
-            for (const key of keys) {
-                const secret = new aws.secretsmanager.Secret(
-                    `${name}-${key}`,
-                    {
-                        name: secretsManagerName(args.secretNamePrefix ?? name, key),
-                        kmsKeyId: kmsKeyArn,
-                        recoveryWindowInDays: args.recoveryWindowInDays ?? d.recoveryWindowInDays,
-                        description: `${key} for ${name} (modelship SecretWiring)`,
-                        tags,
-                    },
-                    { parent: this },
-                );
-                const version = new aws.secretsmanager.SecretVersion(
-                    `${name}-${key}-value`,
-                    { secretId: secret.id, secretString: pulumi.secret(args.secrets[key]) },
-                    { parent: this },
-                );
-                versions.push(version);
-                arns[key] = secret.arn;
-            }
-
-            const serviceAccountName = `${name}-secret-store`;
-            const role = new aws.iam.Role(
-                `${name}-reader`,
-                {
-                    description: `Lets the SecretStore of ${name} read its Secrets Manager secrets (IRSA)`,
-                    assumeRolePolicy: irsaTrustPolicy({
-                        oidcProviderArn: cluster.oidcProviderArn,
-                        oidcProviderUrl: cluster.oidcProviderUrl,
-                        namespace: ns,
-                        serviceAccount: serviceAccountName,
-                    }),
-                    tags,
-                },
-                { parent: this },
-            );
-            const policy = new aws.iam.RolePolicy(
-                `${name}-reader`,
-                { role: role.name, policy: secretReaderPolicy(keys.map((k) => arns[k]), kmsKeyArn, region) },
-                { parent: this },
-            );
-
-            const serviceAccount = new k8s.core.v1.ServiceAccount(
-                `${name}-sa`,
-                {
-                    metadata: { name: serviceAccountName, namespace: ns, labels, annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } },
-                    // Only the operator requests a token for this account (TokenRequest API); no pod mounts it.
-                    automountServiceAccountToken: false,
-                },
-                { parent: this, dependsOn: namespaceDep },
-            );
-
-            const operatorDeps: pulumi.Resource[] = [];
-            if (args.installOperator ?? d.installOperator) {
-                const operatorNamespace = args.operatorNamespace ?? d.operatorNamespace;
-                const operatorNs = labelledNamespace(`${name}-eso-ns`, { name: operatorNamespace, level: ESO_POD_SECURITY, labels }, { parent: this });
-                operatorDeps.push(
-                    pinnedRelease(
-                        `${name}-eso`,
-                        ESO_CHART,
-                        { name: "external-secrets", namespace: operatorNamespace, createNamespace: false, values: { installCRDs: true } },
-                        { parent: this, dependsOn: [operatorNs] },
-                    ),
-                );
-            }
-
-            const store = new k8s.apiextensions.CustomResource(
-                `${name}-store`,
-                {
-                    apiVersion: ESO_API_VERSION,
-                    kind: "SecretStore",
-                    metadata: { name, namespace: ns, labels },
-                    spec: {
-                        provider: {
-                            aws: {
-                                service: "SecretsManager",
-                                region,
-                                auth: { jwt: { serviceAccountRef: { name: serviceAccount.metadata.name } } },
-                            },
-                        },
-                    },
-                },
-                // The role's policy must exist before the store validates its access.
-                { parent: this, dependsOn: [...operatorDeps, ...namespaceDep, policy] },
-            );
-
-            const external = new k8s.apiextensions.CustomResource(
-                `${name}-sync`,
-                {
-                    apiVersion: ESO_API_VERSION,
-                    kind: "ExternalSecret",
-                    metadata: { name, namespace: ns, labels },
-                    spec: {
-                        refreshInterval: args.refreshInterval ?? d.refreshInterval,
-                        secretStoreRef: { name: store.metadata.name, kind: "SecretStore" },
-                        target: { name, creationPolicy: "Owner" },
-                        data: keys.map((key) => ({ secretKey: key, remoteRef: { key: secretsManagerName(args.secretNamePrefix ?? name, key) } })),
-                    },
-                },
-                // The values must be in Secrets Manager before the first sync, or it fails until the next refresh.
-                { parent: this, dependsOn: [...operatorDeps, ...versions] },
-            );
-
-            // Resolves only after the ExternalSecret exists, so consumers depending on it wait for the sync object.
-            this.secretName = pulumi.all([external.id]).apply(() => name);
-            this.serviceAccountName = serviceAccount.metadata.name;
-            this.roleArn = role.arn;
-            this.secretArns = pulumi.output(arns);
+            aws_ = this.wireAws(name, args, namespace, labels, namespaceDeps);
+            this.secretName = aws_.secretName;
         }
-
-        this.namespace = pulumi.output(ns);
+        this.awsSecrets = aws_?.secrets ?? {};
+        this.role = aws_?.role;
+        this.serviceAccount = aws_?.serviceAccount;
+        this.operator = aws_?.operator;
+        this.secretStore = aws_?.store;
+        this.externalSecret = aws_?.external;
+        this.serviceAccountName = aws_ ? aws_.serviceAccount.metadata.name : pulumi.output(undefined);
+        this.roleArn = aws_ ? aws_.role.arn : pulumi.output(undefined);
+        this.secretArns = pulumi.output(Object.fromEntries(Object.entries(this.awsSecrets).map(([key, secret]) => [key, secret.arn])));
+        this.namespace = namespace;
         this.registerOutputs({
             secretName: this.secretName,
             serviceAccountName: this.serviceAccountName,
@@ -309,5 +231,137 @@ export class SecretWiring extends pulumi.ComponentResource {
             namespace: this.namespace,
             secretArns: this.secretArns,
         });
+    }
+
+    /** The namespace, when `createNamespace`: it will hold inference pods, so it enforces "restricted" like InferenceService's. */
+    private createNamespace(name: string, args: SecretWiringArgs, labels: Record<string, string>): pulumi.Resource[] {
+        if (!(args.createNamespace ?? SECRET_WIRING_DEFAULTS.createNamespace)) return [];
+        return [labelledNamespace(`${name}-ns`, { name: args.namespace as string, level: "restricted", labels }, { parent: this })];
+    }
+
+    /** kubernetes mode: one Kubernetes Secret written from the Pulumi secret values. */
+    private wireKubernetes(name: string, args: SecretWiringArgs, namespace: pulumi.Output<string>, labels: Record<string, string>, namespaceDeps: pulumi.Resource[]): k8s.core.v1.Secret {
+        const stringData: Record<string, pulumi.Input<string>> = {};
+        for (const key of Object.keys(args.secrets).sort()) stringData[key] = pulumi.secret(args.secrets[key]);
+        return new k8s.core.v1.Secret(`${name}-secret`, { metadata: { name, namespace, labels }, type: "Opaque", stringData }, { parent: this, dependsOn: namespaceDeps });
+    }
+
+    /** aws mode: the values into Secrets Manager, a reader role, the operator, then the store and the sync into the cluster. */
+    private wireAws(name: string, args: SecretWiringArgs, namespace: pulumi.Output<string>, labels: Record<string, string>, namespaceDeps: pulumi.Resource[]) {
+        const d = SECRET_WIRING_DEFAULTS;
+        const tags = componentTags("SecretWiring", name, args.tags);
+        const region: pulumi.Output<string> =
+            args.region !== undefined ? checkInput({ component: "SecretWiring", name, field: "region" }, args.region, regionProblem) : aws.getRegionOutput({}, { parent: this }).region;
+        const kmsKeyArn = keyArnOrCreate({ given: args.kmsKeyArn, name, suffix: "key", description: `Secrets of ${name} (modelship SecretWiring)`, tags, parent: this });
+        const { secrets, versions } = this.storeValues(name, args, kmsKeyArn, tags);
+        const { role, policy, serviceAccount } = this.createReader(name, args, namespace, labels, namespaceDeps, secrets, kmsKeyArn, region, tags);
+        const operator = args.installOperator ?? d.installOperator ? this.installOperator(name, args, labels) : undefined;
+        const operatorDeps = operator ? [operator] : [];
+
+        const store = new k8s.apiextensions.CustomResource(
+            `${name}-store`,
+            {
+                apiVersion: ESO_API_VERSION,
+                kind: "SecretStore",
+                metadata: { name, namespace, labels },
+                spec: { provider: { aws: { service: "SecretsManager", region, auth: { jwt: { serviceAccountRef: { name: serviceAccount.metadata.name } } } } } },
+            },
+            // The role's policy must exist before the store validates its access.
+            { parent: this, dependsOn: [...operatorDeps, ...namespaceDeps, policy] },
+        );
+        const keys = Object.keys(secrets);
+        const external = new k8s.apiextensions.CustomResource(
+            `${name}-sync`,
+            {
+                apiVersion: ESO_API_VERSION,
+                kind: "ExternalSecret",
+                metadata: { name, namespace, labels },
+                spec: {
+                    refreshInterval: args.refreshInterval ?? d.refreshInterval,
+                    secretStoreRef: { name: store.metadata.name, kind: "SecretStore" },
+                    target: { name, creationPolicy: "Owner" },
+                    data: keys.map((key) => ({ secretKey: key, remoteRef: { key: secretsManagerName(args.secretNamePrefix ?? name, key) } })),
+                },
+            },
+            // The values must be in Secrets Manager before the first sync, or it fails until the next refresh.
+            { parent: this, dependsOn: [...operatorDeps, ...versions] },
+        );
+        // Resolves only after the ExternalSecret exists, so consumers depending on it wait for the sync object.
+        const secretName = pulumi.all([external.id]).apply(() => name);
+        return { secrets, role, serviceAccount, operator, store, external, secretName };
+    }
+
+    /** aws mode: one Secrets Manager secret per key, KMS-encrypted, holding the value. */
+    private storeValues(name: string, args: SecretWiringArgs, kmsKeyArn: pulumi.Input<string>, tags: Record<string, string>) {
+        const secrets: Record<string, aws.secretsmanager.Secret> = {};
+        const versions: pulumi.Resource[] = [];
+        for (const key of Object.keys(args.secrets).sort()) {
+            const secret = new aws.secretsmanager.Secret(
+                `${name}-${key}`,
+                {
+                    name: secretsManagerName(args.secretNamePrefix ?? name, key),
+                    kmsKeyId: kmsKeyArn,
+                    recoveryWindowInDays: args.recoveryWindowInDays ?? SECRET_WIRING_DEFAULTS.recoveryWindowInDays,
+                    description: `${key} for ${name} (modelship SecretWiring)`,
+                    tags,
+                },
+                { parent: this },
+            );
+            versions.push(new aws.secretsmanager.SecretVersion(`${name}-${key}-value`, { secretId: secret.id, secretString: pulumi.secret(args.secrets[key]) }, { parent: this }));
+            secrets[key] = secret;
+        }
+        return { secrets, versions };
+    }
+
+    /** aws mode: the IRSA role reading exactly these secrets, and the service account the SecretStore authenticates as. */
+    private createReader(
+        name: string,
+        args: SecretWiringArgs,
+        namespace: pulumi.Output<string>,
+        labels: Record<string, string>,
+        namespaceDeps: pulumi.Resource[],
+        secrets: Record<string, aws.secretsmanager.Secret>,
+        kmsKeyArn: pulumi.Input<string>,
+        region: pulumi.Output<string>,
+        tags: Record<string, string>,
+    ) {
+        const cluster = args.cluster!;
+        const serviceAccountName = `${name}-secret-store`;
+        const role = new aws.iam.Role(
+            `${name}-reader`,
+            {
+                description: `Lets the SecretStore of ${name} read its Secrets Manager secrets (IRSA)`,
+                assumeRolePolicy: irsaTrustPolicy({ oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl, namespace, serviceAccount: serviceAccountName }),
+                tags,
+            },
+            { parent: this },
+        );
+        const policy = new aws.iam.RolePolicy(
+            `${name}-reader`,
+            { role: role.name, policy: secretReaderPolicy(Object.values(secrets).map((x) => x.arn), kmsKeyArn, region) },
+            { parent: this },
+        );
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            {
+                metadata: { name: serviceAccountName, namespace, labels, annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } },
+                // Only the operator requests a token for this account (TokenRequest API); no pod mounts it.
+                automountServiceAccountToken: false,
+            },
+            { parent: this, dependsOn: namespaceDeps },
+        );
+        return { role, policy, serviceAccount };
+    }
+
+    /** aws mode: External Secrets Operator (pinned chart) in a namespace of its own, created here. */
+    private installOperator(name: string, args: SecretWiringArgs, labels: Record<string, string>): k8s.helm.v3.Release {
+        const operatorNamespace = args.operatorNamespace ?? SECRET_WIRING_DEFAULTS.operatorNamespace;
+        const operatorNs = labelledNamespace(`${name}-eso-ns`, { name: operatorNamespace, level: ESO_POD_SECURITY, labels }, { parent: this });
+        return pinnedRelease(
+            `${name}-eso`,
+            ESO_CHART,
+            { name: "external-secrets", namespace: operatorNamespace, createNamespace: false, values: { installCRDs: true } },
+            { parent: this, dependsOn: [operatorNs] },
+        );
     }
 }

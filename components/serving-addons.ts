@@ -3,12 +3,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgChecker, isDnsLabel } from "./internal/validation";
 import { pinnedRelease } from "./internal/helm";
+import { checkInput, checkInputs, checkPlain } from "./internal/inputs";
 import { appLabels } from "./internal/k8s-constants";
 import { labelledNamespace, type PodSecurityLevel } from "./internal/namespaces";
 import {
     checkCidrs,
     checkPodPeer,
     cidrPeer,
+    cidrProblem,
     DEFAULT_MONITORING_NAMESPACE,
     ingressRule,
     KEDA_PODS,
@@ -45,7 +47,7 @@ export interface ServingAddonsArgs {
      * (9443). Default none: those two TLS ports accept any source, because on EKS the control plane connects from ENIs
      * in the cluster's subnets, addresses no selector can name. Give them (e.g. the control plane subnets) to narrow it.
      */
-    apiServerCidrs?: string[];
+    apiServerCidrs?: pulumi.Input<string>[];
     /** Install a minimal Prometheus (server only) scraping pods by their `prometheus.io/*` annotations. Default true. */
     prometheus?: boolean;
     /** Namespace of Prometheus, created here (Pod Security "restricted") when Prometheus is installed. Default "monitoring". */
@@ -56,8 +58,8 @@ export interface ServingAddonsArgs {
     scrapeInterval?: string;
     /** Pods, besides KEDA's operator, allowed to query the bundled Prometheus (e.g. Grafana). Default none. */
     prometheusClients?: PodPeer[];
-    /** URL of an existing Prometheus, when `prometheus` is false; becomes `prometheusUrl`. Default none. */
-    existingPrometheusUrl?: string;
+    /** URL (http or https) of an existing Prometheus, when `prometheus` is false; becomes `prometheusUrl`. An Output is checked when it resolves. Default none. */
+    existingPrometheusUrl?: pulumi.Input<string>;
 }
 
 /** Defaults, in one place. */
@@ -69,6 +71,19 @@ export const SERVING_ADDONS_DEFAULTS = {
     prometheusRetention: "2d",
     scrapeInterval: "15s",
 } as const;
+
+/** What is wrong with `existingPrometheusUrl`, or undefined. Pure. */
+export function prometheusUrlProblem(url: string): string | undefined {
+    let parsed: URL | undefined;
+    try {
+        parsed = new URL(url);
+    } catch {
+        parsed = undefined;
+    }
+    return parsed !== undefined && (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.hostname !== ""
+        ? undefined
+        : `"${url}" is not an http(s) URL such as "http://prometheus-server.monitoring.svc.cluster.local:80"`;
+}
 
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateServingAddonsArgs(name: string, args: ServingAddonsArgs): void {
@@ -96,6 +111,7 @@ export function validateServingAddonsArgs(name: string, args: ServingAddonsArgs)
     if (args.prometheusClients?.length) c.check(prometheus, "prometheusClients", "only applies to the bundled Prometheus: remove it, or set prometheus: true");
     if (prometheus) c.check(args.existingPrometheusUrl === undefined, "existingPrometheusUrl", "is only used with prometheus: false: remove it, or turn the bundled Prometheus off");
     else c.check(args.existingPrometheusUrl !== undefined, "existingPrometheusUrl", "is required with prometheus: false: give the URL KEDA should query");
+    checkPlain(c, "existingPrometheusUrl", args.existingPrometheusUrl, prometheusUrlProblem);
     c.done();
 }
 
@@ -201,7 +217,7 @@ export function denyAllIngressSpec(): NetworkPolicySpec {
  * Ingress to KEDA's pods: the operator's gRPC metrics service from the metrics API server only; the metrics API and
  * the admission webhooks from the Kubernetes API server (`apiServerCidrs`, or any source on those TLS ports). Pure.
  */
-export function kedaPolicySpecs(apiServerCidrs?: string[]): Record<"operator" | "metricsApiServer" | "webhooks", NetworkPolicySpec> {
+export function kedaPolicySpecs(apiServerCidrs?: pulumi.Input<string>[]): Record<"operator" | "metricsApiServer" | "webhooks", NetworkPolicySpec> {
     const apiServer = apiServerCidrs === undefined ? "anywhere" : apiServerCidrs.map(cidrPeer);
     const only = (labels: Record<string, string>, rule: k8s.types.input.networking.v1.NetworkPolicyIngressRule): NetworkPolicySpec => ({
         podSelector: { matchLabels: labels },
@@ -238,6 +254,12 @@ export class ServingAddons extends pulumi.ComponentResource {
      */
     readonly scraper: { namespace: string; podLabels: Record<string, string> };
 
+    // ---- the children, for extending rather than forking
+    /** The KEDA Helm release, when installed. */
+    readonly keda: k8s.helm.v3.Release | undefined;
+    /** The Prometheus Helm release, when installed. */
+    readonly prometheus: k8s.helm.v3.Release | undefined;
+
     constructor(name: string, args: ServingAddonsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         validateServingAddonsArgs(name, args);
         super(SERVING_ADDONS_TYPE, name, {}, opts);
@@ -246,27 +268,28 @@ export class ServingAddons extends pulumi.ComponentResource {
         const kedaNs = args.kedaNamespace ?? d.kedaNamespace;
         const promNs = args.prometheusNamespace ?? d.prometheusNamespace;
         const serverName = `${name}-prometheus`;
-        const installed: pulumi.Output<string>[] = [];
+        const apiServerCidrs = args.apiServerCidrs && checkInputs({ component: "ServingAddons", name, field: "apiServerCidrs" }, args.apiServerCidrs, cidrProblem);
+        this.keda = args.keda ?? d.keda ? this.installKeda(name, kedaNs, apiServerCidrs) : undefined;
 
-        if (args.keda ?? d.keda) installed.push(this.installKeda(name, kedaNs, args.apiServerCidrs));
-
-        let url: string;
+        let url: pulumi.Output<string>;
         if (args.prometheus ?? d.prometheus) {
-            installed.push(this.installPrometheus(name, serverName, promNs, kedaNs, args));
+            this.prometheus = this.installPrometheus(name, serverName, promNs, kedaNs, args);
             // The chart's server Service listens on port 80 under the server's full name.
-            url = `http://${serverName}.${promNs}.svc.cluster.local:80`;
+            url = pulumi.output(`http://${serverName}.${promNs}.svc.cluster.local:80`);
             this.scraper = { namespace: promNs, podLabels: prometheusServerLabels(serverName) };
         } else {
-            url = args.existingPrometheusUrl!;
+            this.prometheus = undefined;
+            url = checkInput({ component: "ServingAddons", name, field: "existingPrometheusUrl" }, args.existingPrometheusUrl!, prometheusUrlProblem);
             this.scraper = { namespace: promNs, podLabels: { ...PROMETHEUS_POD_LABELS } };
         }
 
-        this.prometheusUrl = pulumi.all(installed).apply(() => url);
+        const installed = [this.keda, this.prometheus].filter((r): r is k8s.helm.v3.Release => r !== undefined).map((r) => r.status.status);
+        this.prometheusUrl = pulumi.all([url, ...installed]).apply(([u]) => u);
         this.registerOutputs({ prometheusUrl: this.prometheusUrl, scraper: this.scraper });
     }
 
-    /** KEDA's namespace, its ingress policies, then the release; returns the release status. */
-    private installKeda(name: string, namespace: string, apiServerCidrs?: string[]): pulumi.Output<string> {
+    /** KEDA's namespace, its ingress policies, then the release. */
+    private installKeda(name: string, namespace: string, apiServerCidrs?: pulumi.Input<string>[]): k8s.helm.v3.Release {
         const labels = appLabels("modelship-serving-addons", name);
         const ns = labelledNamespace(`${name}-keda-ns`, { name: namespace, level: ADDON_POD_SECURITY.keda, labels }, { parent: this });
         const policies: k8s.networking.v1.NetworkPolicy[] = [this.networkPolicy(`${name}-keda-deny-ingress`, "deny-ingress", namespace, labels, denyAllIngressSpec(), ns)];
@@ -279,12 +302,11 @@ export class ServingAddons extends pulumi.ComponentResource {
             policies.push(this.networkPolicy(`${name}-keda-${suffix}`, `keda-${suffix}`, namespace, labels, specs[pod], ns));
         }
         // Pods start isolated: the policies exist before the chart's Deployments.
-        const keda = pinnedRelease(`${name}-keda`, KEDA_CHART, { name: "keda", namespace, createNamespace: false }, { parent: this, dependsOn: [ns, ...policies] });
-        return keda.status.status;
+        return pinnedRelease(`${name}-keda`, KEDA_CHART, { name: "keda", namespace, createNamespace: false }, { parent: this, dependsOn: [ns, ...policies] });
     }
 
-    /** Prometheus's namespace, its ingress policies, then the release; returns the release status. */
-    private installPrometheus(name: string, serverName: string, namespace: string, kedaNamespace: string, args: ServingAddonsArgs): pulumi.Output<string> {
+    /** Prometheus's namespace, its ingress policies, then the release. */
+    private installPrometheus(name: string, serverName: string, namespace: string, kedaNamespace: string, args: ServingAddonsArgs): k8s.helm.v3.Release {
         const d = SERVING_ADDONS_DEFAULTS;
         const labels = appLabels("modelship-serving-addons", name);
         const ns = labelledNamespace(`${name}-monitoring-ns`, { name: namespace, level: ADDON_POD_SECURITY.prometheus, labels }, { parent: this });
@@ -292,7 +314,7 @@ export class ServingAddons extends pulumi.ComponentResource {
             this.networkPolicy(`${name}-monitoring-deny-ingress`, "deny-ingress", namespace, labels, denyAllIngressSpec(), ns),
             this.networkPolicy(`${name}-prometheus-ingress`, serverName, namespace, labels, prometheusPolicySpec(serverName, kedaNamespace, args.prometheusClients), ns),
         ];
-        const prom = pinnedRelease(
+        return pinnedRelease(
             `${name}-prometheus`,
             PROMETHEUS_CHART,
             {
@@ -303,7 +325,6 @@ export class ServingAddons extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [ns, ...policies] },
         );
-        return prom.status.status;
     }
 
     private networkPolicy(resourceName: string, policyName: string, namespace: string, labels: Record<string, string>, spec: NetworkPolicySpec, ns: k8s.core.v1.Namespace) {

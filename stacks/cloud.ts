@@ -44,6 +44,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         {
             version: args.cluster.version,
             publicAccessCidrs: args.cluster.publicAccessCidrs,
+            endpointAccess: args.cluster.endpointAccess,
+            privateEndpointReachable: args.cluster.privateEndpointReachable,
             admins: args.cluster.admins,
             vpcId: args.cluster.vpcId,
             privateSubnetIds: args.cluster.privateSubnetIds,

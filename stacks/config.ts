@@ -170,6 +170,9 @@ const clusterSchema = z
         /** Kubernetes version, pinned. */
         version: z.string().regex(/^1\.\d+$/, "expected a Kubernetes minor version such as \"1.33\""),
         publicAccessCidrs: z.array(cidr).default([]),
+        /** "private" (no public endpoint) needs privateEndpointReachable: true: see GpuCluster. */
+        endpointAccess: z.enum(["public", "private"]).optional(),
+        privateEndpointReachable: z.boolean().optional(),
         admins: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "expected an IAM role or user ARN (access entries take no account IDs)")).default([]),
         vpcId: z.string().optional(),
         privateSubnetIds: z.array(z.string()).optional(),

@@ -4,6 +4,8 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { NAMESPACE_NAME_LABEL } from "./k8s-constants";
+import type * as pulumi from "@pulumi/pulumi";
+import { checkPlain } from "./inputs";
 import { type ArgChecker, isCidr, isDnsLabel } from "./validation";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -50,7 +52,7 @@ export function podPeer(peer: PodPeer): Peer {
 }
 
 /** The NetworkPolicy peer of an IPv4 CIDR. Pure. */
-export function cidrPeer(cidr: string): Peer {
+export function cidrPeer(cidr: pulumi.Input<string>): Peer {
     return { ipBlock: { cidr } };
 }
 
@@ -100,7 +102,12 @@ export function checkPodPeer(c: ArgChecker, field: string, peer: PodPeer): void 
     if (podLabels !== undefined) checkLabels(c, `${field}.podLabels`, podLabels);
 }
 
-/** Records a problem with each entry of `cidrs` that is not an IPv4 CIDR. */
-export function checkCidrs(c: ArgChecker, field: string, cidrs: string[]): void {
-    for (const [i, cidr] of cidrs.entries()) c.check(isCidr(cidr), `${field}[${i}]`, `"${cidr}" is not an IPv4 CIDR such as "10.0.0.0/16"`);
+/** What is wrong with a NetworkPolicy CIDR, or undefined. Pure. */
+export function cidrProblem(cidr: string): string | undefined {
+    return typeof cidr === "string" && isCidr(cidr) ? undefined : `"${cidr}" is not an IPv4 CIDR such as "10.0.0.0/16"`;
+}
+
+/** Records a problem with each plain entry of `cidrs` that is not an IPv4 CIDR (Outputs are checked when they resolve). */
+export function checkCidrs(c: ArgChecker, field: string, cidrs: pulumi.Input<string>[]): void {
+    cidrs.forEach((cidr, i) => checkPlain(c, `${field}[${i}]`, cidr, cidrProblem));
 }

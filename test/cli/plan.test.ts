@@ -142,7 +142,7 @@ describe("plan of a stack serving your own model", () => {
                 "  aws:region: us-west-2",
                 "  modelship:target: cloud",
                 "  modelship:model: { path: models/vision/vit.onnx, name: vit-b16, externalData: [vit.onnx.data] }",
-                "  modelship:cluster: { version: '1.33', gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }",
+                "  modelship:cluster: { version: '1.33', publicAccessCidrs: [203.0.113.0/24], gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }",
                 "",
             ].join("\n"),
         );
@@ -187,4 +187,14 @@ describe("plan of a stack serving your own model", () => {
         const deployment = result.plan.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment");
         expect(JSON.stringify(deployment?.inputs)).toContain('{"name":"MODEL_NAME","value":"demo"}');
     });
+
+    it("plans a private-only cluster endpoint only when the stack confirms pulumi up runs inside the network", async () => {
+        const cluster = (extra: string) =>
+            project(`config:\n  aws:region: us-west-2\n  modelship:target: cloud\n  modelship:cluster: { version: '1.33', publicAccessCidrs: [], ${extra}gpuNodeGroups: [{ name: l4, instanceTypes: [g6.xlarge], maxSize: 2 }] }\n`);
+        await expect(plan({ stack: "t", json: true, projectDir: cluster("") })).rejects.toThrow(/endpointAccess/);
+        const result = await plan({ stack: "t", json: true, projectDir: cluster("endpointAccess: private, privateEndpointReachable: true, ") });
+        const eks = result.plan.resources.find((r) => r.type === "eks:index:Cluster");
+        expect(eks?.inputs).toMatchObject({ endpointPublicAccess: false, endpointPrivateAccess: true });
+    });
 });
+

@@ -76,8 +76,13 @@ describe("GpuCluster publicAccessCidrs rule", () => {
         expect(check(list)).toThrow(message);
     });
 
-    it.each([[["203.0.113.0/24", "198.51.100.7/32"]], [["11.0.0.0/8"]], [["11.0.0.0/9", "11.128.0.0/9", "11.0.0.0/16"]], [[]]])("accepts %j", (list) => {
+    it.each([[["203.0.113.0/24", "198.51.100.7/32"]], [["11.0.0.0/8"]], [["11.0.0.0/9", "11.128.0.0/9", "11.0.0.0/16"]]])("accepts %j", (list) => {
         expect(check(list)).not.toThrow();
+    });
+
+    it("accepts [] only for a confirmed private endpoint", () => {
+        expect(check([])).toThrow(/publicAccessCidrs is empty, so the API endpoint would be private-only/);
+        expect(() => validateGpuClusterArgs("ml", { ...base, publicAccessCidrs: [], endpointAccess: "private", privateEndpointReachable: true })).not.toThrow();
     });
 
     it("states the limit it enforces", () => {

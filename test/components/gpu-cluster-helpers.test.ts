@@ -155,7 +155,7 @@ describe("resolveGpuNodeGroup", () => {
 });
 
 describe("validateGpuClusterArgs", () => {
-    const ok: GpuClusterArgs = { gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] };
+    const ok: GpuClusterArgs = { gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }], publicAccessCidrs: ["203.0.113.0/24"] };
     const group = (extra: object) => ({ gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2, ...extra }] });
     const fails = (args: object) => () => validateGpuClusterArgs("c", { ...ok, ...args } as GpuClusterArgs);
 

@@ -27,7 +27,11 @@ function asgTags(prefix: string): Record<string, { value: string; asg: string; p
 describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
     let cluster: GpuCluster;
     beforeAll(async () => {
-        cluster = new GpuCluster("ml", { gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge", "g6.2xlarge"], maxSize: 4 }] });
+        cluster = new GpuCluster("ml", {
+            gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge", "g6.2xlarge"], maxSize: 4 }],
+            endpointAccess: "private",
+            privateEndpointReachable: true,
+        });
         await recorder.settle();
     });
 
@@ -127,7 +131,7 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
             for (const g of recorder.ofType(MNG).filter((x) => x.name.startsWith("ml-"))) expect(recorder.dependsOn(g, recorder.one(VPC_CNI, "ml-vpc-cni"))).toBe(true);
         });
 
-        it("keeps the API endpoint private when no publicAccessCidrs are given", () => {
+        it("keeps the API endpoint private with endpointAccess \"private\" (and the confirmation)", () => {
             const c = recorder.one(CLUSTER, "ml-eks").inputs;
             expect(c.endpointPrivateAccess).toBe(true);
             expect(c.endpointPublicAccess).toBe(false);

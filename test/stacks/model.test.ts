@@ -10,7 +10,7 @@ import { edgeTarget } from "../../stacks/edge";
 import { hybridTarget } from "../../stacks/hybrid";
 
 const IMAGE = "docker-build:index:Image";
-const cluster = { version: "1.33", gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] };
+const cluster = { version: "1.33", publicAccessCidrs: ["203.0.113.0/24"], gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] };
 const envOf = (d: RecordedResource): Record<string, string> =>
     Object.fromEntries((d.inputs.spec.template.spec.containers[0].env ?? []).filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
 
