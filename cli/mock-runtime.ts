@@ -345,7 +345,11 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
     monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
         const resource = recorder.resources.find((r) => r.urn === req.getUrn());
         if (resource) resource.outputs = unwrapSecrets(req.getOutputs()?.toJavaScript() ?? {}).value;
-        return registerOutputs(req, callback);
+        recorder.begin();
+        return registerOutputs(req, (err: any, res: any) => {
+            recorder.end();
+            callback(err, res);
+        });
     };
     return recorder;
 }

@@ -580,16 +580,14 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
                 forgetProjectModules(projectDir);
                 return require(file);
             });
-        let exported: unknown;
         try {
             // Loaded only now, so that the program's module-level config reads see this stack's config.
-            exported = load(program);
+            outputs = await stackOutputs(load(program));
         } catch (err) {
+            // What the program registered before it failed finishes under this plan's mocks, not the next one's.
+            await recorder.settle();
             throw programError(err, stackConfig.file, programRel);
         }
-        outputs = await stackOutputs(exported).catch((err) => {
-            throw programError(err, stackConfig.file, programRel);
-        });
         await recorder.settle();
     } finally {
         process.chdir(cwd);

@@ -227,8 +227,8 @@ describe("plan of your own project", () => {
             "Pulumi.dev.yaml": "config:\n  my-app:pullers: []\n",
         });
         await expect(plan({ stack: "dev", json: true, projectDir: dir })).rejects.toThrow(/^Pulumi\.dev\.yaml: Missing required configuration variable 'my-app:owner'/);
-        fs.writeFileSync(path.join(dir, "index.ts"), 'throw new Error("boom");\n');
-        await expect(plan({ stack: "dev", json: true, projectDir: dir })).rejects.toThrow(/^index\.ts: boom$/);
+        const broken = userProject({ "Pulumi.yaml": "name: my-app\nruntime: nodejs\n", "index.ts": 'throw new Error("boom");\n', "Pulumi.dev.yaml": "config: {}\n" });
+        await expect(plan({ stack: "dev", json: true, projectDir: broken })).rejects.toThrow(/^index\.ts: boom$/);
     });
 
     it("resolves main as Pulumi's Node.js host does, and names a main that is not there", () => {

@@ -103,7 +103,7 @@ describe("plan of the edge stack", () => {
 
     it("renders a tree with key settings", async () => {
         const tree = await plan({ stack: "edge", json: false, projectDir: root });
-        expect(tree.text).toMatch(/^Plan of stack "edge" \(target edge, config stacks\/Pulumi\.edge\.yaml\): \d+ resources/);
+        expect(tree.text).toMatch(/^Plan of stack "edge" \(target edge, program stacks\/index\.ts, config stacks\/Pulumi\.edge\.yaml\): \d+ resources/);
         expect(tree.text).toMatch(/└─ modelship-edge-jetson-01-container\s+\(docker:index\/container:Container\)\s+ports=5000->8080\s+gpus=all\s+user=10001:10001/);
         expect(tree.text).toMatch(/modelship-edge-image-image\s+\(docker-build:index:Image\)\s+target=cpu\s+platforms=linux\/amd64,linux\/arm64/);
     });
