@@ -6,8 +6,10 @@
  * Provider-computed values (ARNs, URLs, image digests) are placeholders, shown as `<placeholder:…>`: the plan shows what
  * is declared and how it is wired, not what AWS will answer.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import Module from "module";
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
@@ -174,20 +176,43 @@ export function transpileTypeScript(ts: TypeScriptCompiler, source: string, file
 /**
  * Lets Node's `require` load `.ts` files with the project's own `typescript` (a devDependency of every
  * `pulumi new typescript` project), unless a loader (ts-node, jest) already handles them. Modelship adds no dependency.
+ * Compiled modules are cached by content under node_modules/.cache/modelship-plan, so that a plan of unchanged sources
+ * does not even load the compiler.
  */
 export function registerTypeScript(projectDir: string): void {
     const extensions = (Module as unknown as { _extensions?: Record<string, unknown> })._extensions;
     if (!extensions || extensions[".ts"]) return;
-    let ts: TypeScriptCompiler;
-    try {
-        ts = require(require.resolve("typescript", { paths: [projectDir, __dirname] }));
-    } catch {
-        throw new PlanError("the program is TypeScript but the project has no typescript package: npm install --save-dev typescript, or point Pulumi.yaml main at compiled JavaScript");
-    }
+    let ts: TypeScriptCompiler | undefined;
+    const compiler = (): TypeScriptCompiler => {
+        try {
+            ts ??= require(require.resolve("typescript", { paths: [projectDir, __dirname] })) as TypeScriptCompiler;
+        } catch {
+            throw new PlanError("the program is TypeScript but the project has no typescript package: npm install --save-dev typescript, or point Pulumi.yaml main at compiled JavaScript");
+        }
+        return ts;
+    };
+    const cacheDir = path.join(fs.existsSync(path.join(projectDir, "node_modules")) ? path.join(projectDir, "node_modules", ".cache") : os.tmpdir(), "modelship-plan");
     extensions[".ts"] = (module: { _compile(code: string, file: string): void }, file: string) => {
-        module._compile(transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file), file);
+        const source = fs.readFileSync(file, "utf8");
+        const cached = path.join(cacheDir, `${createHash("sha256").update(`${TRANSPILE_VERSION}\0${file}\0${source}`).digest("hex")}.js`);
+        let code: string;
+        try {
+            code = fs.readFileSync(cached, "utf8");
+        } catch {
+            code = transpileTypeScript(compiler(), source, file);
+            try {
+                fs.mkdirSync(cacheDir, { recursive: true });
+                fs.writeFileSync(cached, code);
+            } catch {
+                // A read-only project still plans; it compiles each time.
+            }
+        }
+        module._compile(code, file);
     };
 }
+
+/** Changes when the compiler options of {@link transpileTypeScript} do, so that cached modules are recompiled. */
+const TRANSPILE_VERSION = "1";
 
 /** Drops the project's own modules (not its node_modules) from Node's module cache, so that a new plan reruns them. */
 function forgetProjectModules(projectDir: string): void {
