@@ -185,6 +185,8 @@ export function registerTypeScript(projectDir: string): void {
     let ts: TypeScriptCompiler | undefined;
     const compiler = (): TypeScriptCompiler => {
         try {
+            // The project's own compiler, found from the project: a path known only at run time.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
             ts ??= require(require.resolve("typescript", { paths: [projectDir, __dirname] })) as TypeScriptCompiler;
         } catch {
             throw new PlanError("the program is TypeScript but the project has no typescript package: npm install --save-dev typescript, or point Pulumi.yaml main at compiled JavaScript");
@@ -603,6 +605,8 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
             ((file: string) => {
                 if (file.endsWith(".ts")) registerTypeScript(projectDir);
                 forgetProjectModules(projectDir);
+                // The program, as Pulumi's Node.js host loads it: CommonJS require of a path known only at run time.
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
                 return require(file);
             });
         try {

@@ -8,7 +8,7 @@
  * - `modelshipMocks(yourMocks)` wraps mocks you write as Pulumi's docs show (`newResource: (args) => ({ id, state })`)
  *   and fills in the provider outputs modelship's components read, which a plain echo of the inputs lacks.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CALLS, DEFAULT_OUTPUTS, type OutputsFn } from "./mock-runtime";
 
 export {
@@ -28,6 +28,7 @@ export {
 } from "./mock-runtime";
 
 /** The provider outputs modelship's mocks give a resource of `type` (empty for a type they do not know). Pure. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- provider outputs are untyped, as in Pulumi's mocks
 export function mockOutputs(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
     const fn: OutputsFn | undefined = DEFAULT_OUTPUTS[type];
     return fn ? fn(name, inputs) : {};

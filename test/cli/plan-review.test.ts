@@ -11,6 +11,7 @@ const root = path.resolve(__dirname, "..", "..");
 function load(file: string): unknown {
     let exported: unknown;
     jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         exported = require(file);
     });
     return exported;

@@ -7,6 +7,7 @@ import { maskSecrets, parsePlanArgs, plan as runPlan, PlanError, readStackConfig
 function load(file: string): unknown {
     let exported: unknown;
     jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         exported = require(file);
     });
     return exported;

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { modelshipMocks, mockOutputs, installMockRuntime, valueOf, MOCK_ACCOUNT_ID } from "../../cli/testing";
+import type * as components from "../../components";
 
 const registered: pulumi.runtime.MockResourceArgs[] = [];
 
@@ -23,7 +24,7 @@ pulumi.runtime.setMocks(
 
 // Imported after setMocks, as Pulumi's guide says.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { GpuCluster, ImageRegistry, InferenceImage } = require("../../components") as typeof import("../../components");
+const { GpuCluster, ImageRegistry, InferenceImage } = require("../../components") as typeof components;
 
 describe("modelshipMocks around mocks written as Pulumi's docs show", () => {
     const cluster = new GpuCluster("ml", { gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] });
