@@ -2,21 +2,14 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { freshRequire } from "../support/mocks";
 import { changedPaths, diffPlans, plan as runPlan, PlanError, renderDiff, resolveProgram, transpileTypeScript, registerTypeScript, yamlFileName, countByType, type Plan, type PlanOptions } from "../../cli/plan";
 import { markPlaceholders, MOCK_ACCOUNT_ID } from "../../cli/mock-runtime";
 
 const root = path.resolve(__dirname, "..", "..");
 
 /** Each plan reruns the program in a fresh module registry, as each `modelship plan` process does. */
-function load(file: string): unknown {
-    let exported: unknown;
-    jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        exported = require(file);
-    });
-    return exported;
-}
-const plan = (opts: PlanOptions) => runPlan({ load, ...opts });
+const plan = (opts: PlanOptions) => runPlan({ load: freshRequire, ...opts });
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
 describe("plan of the hybrid stack, for review", () => {

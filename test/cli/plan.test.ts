@@ -1,18 +1,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { freshRequire } from "../support/mocks";
 import { maskSecrets, parsePlanArgs, plan as runPlan, PlanError, readStackConfig, SECRET_MASK, type PlanOptions } from "../../cli/plan";
 
 /** Each plan reruns the program in a fresh module registry, as each `modelship plan` process does. */
-function load(file: string): unknown {
-    let exported: unknown;
-    jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        exported = require(file);
-    });
-    return exported;
-}
-const plan = (opts: PlanOptions) => runPlan({ load, ...opts });
+const plan = (opts: PlanOptions) => runPlan({ load: freshRequire, ...opts });
 
 const root = path.resolve(__dirname, "..", "..");
 
