@@ -154,7 +154,10 @@ export function resolveProgram(projectDir: string, project: PulumiProject): stri
 
 /** The part of the `typescript` package the loader uses. */
 export interface TypeScriptCompiler {
-    transpileModule(source: string, options: { fileName: string; compilerOptions: Record<string, unknown> }): { outputText: string };
+    transpileModule(
+        source: string,
+        options: { fileName: string; compilerOptions: { module: number; target: number; esModuleInterop: boolean; inlineSourceMap: boolean; inlineSources: boolean } },
+    ): { outputText: string };
     ModuleKind: { CommonJS: number };
     ScriptTarget: { ES2022: number };
 }
