@@ -61,6 +61,33 @@ export function fakeSha256(seed: string): string {
     return createHash("sha256").update(seed).digest("hex");
 }
 
+/**
+ * Every value the mock invented (account id, digests, generated ids), with the label the plan shows in its place
+ * (`<placeholder:digest>`), so that a reviewer never mistakes a fake digest for a real one.
+ */
+export const PLACEHOLDERS = new Map<string, string>([[MOCK_ACCOUNT_ID, "account-id"]]);
+
+/** Records `value` as invented by the mock under `label` and returns it. */
+function invent(label: string, value: string): string {
+    PLACEHOLDERS.set(value, label);
+    return value;
+}
+
+/** Replaces every invented value inside strings (at any depth) with `<placeholder:label>`. Pure: returns a copy. */
+export function markPlaceholders<T>(value: T, placeholders: ReadonlyMap<string, string> = PLACEHOLDERS): T {
+    // Longest first, so that a digest is replaced whole before any shorter token inside it.
+    const tokens = [...placeholders.keys()].filter((t) => t.length >= 6).sort((a, b) => b.length - a.length);
+    if (tokens.length === 0) return value;
+    const pattern = new RegExp(tokens.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+    const walk = (v: unknown): unknown => {
+        if (typeof v === "string") return v.replace(pattern, (m) => `<placeholder:${placeholders.get(m)}>`);
+        if (Array.isArray(v)) return v.map(walk);
+        if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+        return v;
+    };
+    return walk(value) as T;
+}
+
 function arn(service: string, resource: string, region = mockRegion()): string {
     return `arn:aws:${service}:${region}:${MOCK_ACCOUNT_ID}:${resource}`;
 }
@@ -69,7 +96,7 @@ function mockKubeconfig(clusterName: string): Record<string, any> {
     return {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: clusterName, cluster: { server: `https://${fakeSha256(clusterName).slice(0, 32)}.gr7.${mockRegion()}.eks.amazonaws.com`, "certificate-authority-data": "bW9jaw==" } }],
+        clusters: [{ name: clusterName, cluster: { server: `https://${invent("cluster-endpoint-id", fakeSha256(clusterName).slice(0, 32).toUpperCase())}.gr7.${mockRegion()}.eks.amazonaws.com`, "certificate-authority-data": "bW9jaw==" } }],
         contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
         "current-context": clusterName,
         users: [{ name: clusterName, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName] } } }],
@@ -88,7 +115,10 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
             repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${repoName}`,
         };
     },
-    "aws:kms/key:Key": (name) => ({ arn: arn("kms", `key/${fakeSha256(name).slice(0, 8)}-mock`), keyId: `${fakeSha256(name).slice(0, 8)}-mock` }),
+    "aws:kms/key:Key": (name) => {
+        const keyId = invent("kms-key-id", `${fakeSha256(name).slice(0, 8)}-mock`);
+        return { arn: arn("kms", `key/${keyId}`), keyId };
+    },
     "aws:kms/alias:Alias": (_name, inputs) => ({ arn: arn("kms", String(inputs.name ?? "alias/mock")) }),
     "aws:iam/role:Role": (name, inputs) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${inputs.name ?? name}`, name: inputs.name ?? name }),
     "aws:iam/policy:Policy": (name, inputs) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/${inputs.name ?? name}`, name: inputs.name ?? name }),
@@ -97,22 +127,22 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         name: inputs.name ?? name,
     }),
     "docker-build:index:Image": (name, inputs) => {
-        const digest = `sha256:${fakeSha256(`${name}:${JSON.stringify(inputs.tags ?? [])}`)}`;
+        const digest = invent("digest", `sha256:${fakeSha256(`${name}:${JSON.stringify(inputs.tags ?? [])}`)}`);
         const tag: string | undefined = (inputs.tags ?? [])[0];
         const repo = tag ? tag.replace(/:[^:/]+$/, "") : name;
         return { digest, ref: `${repo}@${digest}` };
     },
-    "docker:index/remoteImage:RemoteImage": (_name, inputs) => ({ repoDigest: inputs.name, imageId: `sha256:${fakeSha256(String(inputs.name))}` }),
+    "docker:index/remoteImage:RemoteImage": (_name, inputs) => ({ repoDigest: inputs.name, imageId: invent("image-id", `sha256:${fakeSha256(String(inputs.name))}`) }),
     "eks:index:Cluster": (name, inputs) => {
         const clusterName = inputs.name ?? `${name}-eksCluster-mock`;
-        const oidcUrl = `oidc.eks.${mockRegion()}.amazonaws.com/id/${fakeSha256(name).slice(0, 32).toUpperCase()}`;
+        const oidcUrl = `oidc.eks.${mockRegion()}.amazonaws.com/id/${invent("oidc-id", fakeSha256(name).slice(0, 32).toUpperCase())}`;
         return {
             kubeconfig: mockKubeconfig(clusterName),
             kubeconfigJson: JSON.stringify(mockKubeconfig(clusterName)),
             eksCluster: { name: clusterName, arn: arn("eks", `cluster/${clusterName}`), version: "1.33" },
-            clusterSecurityGroupId: "sg-0123456789abcdef0",
-            nodeSecurityGroupId: "sg-0fedcba9876543210",
-            clusterIngressRuleId: "sgr-0123456789abcdef0",
+            clusterSecurityGroupId: invent("security-group-id", "sg-0123456789abcdef0"),
+            nodeSecurityGroupId: invent("security-group-id", "sg-0fedcba9876543210"),
+            clusterIngressRuleId: invent("security-group-rule-id", "sgr-0123456789abcdef0"),
             oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/${oidcUrl}`,
             oidcProviderUrl: oidcUrl,
             oidcIssuer: oidcUrl,
@@ -128,20 +158,20 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         },
     }),
     "awsx:ec2:Vpc": (name) => ({
-        vpcId: `vpc-${fakeSha256(name).slice(0, 17)}`,
-        privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"],
-        publicSubnetIds: ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"],
+        vpcId: invent("vpc-id", `vpc-${fakeSha256(name).slice(0, 17)}`),
+        privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"].map((id) => invent("subnet-id", id)),
+        publicSubnetIds: ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"].map((id) => invent("subnet-id", id)),
         isolatedSubnetIds: [],
     }),
     "pulumi:providers:kubernetes": () => ({}),
-    "aws:ec2/launchTemplate:LaunchTemplate": (name) => ({ id: `lt-${fakeSha256(name).slice(0, 17)}`, latestVersion: 1, defaultVersion: 1 }),
+    "aws:ec2/launchTemplate:LaunchTemplate": (name) => ({ id: invent("launch-template-id", `lt-${fakeSha256(name).slice(0, 17)}`), latestVersion: 1, defaultVersion: 1 }),
 };
 
 export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
         userName: "AWS",
-        password: "mock-ecr-password",
-        authorizationToken: "QVdTOm1vY2s=",
+        password: invent("ecr-password", "mock-ecr-password"),
+        authorizationToken: invent("ecr-token", "QVdTOm1vY2s="),
         proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${mockRegion()}.amazonaws.com`,
     }),
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({
@@ -323,7 +353,11 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
     monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
         const resource = recorder.resources.find((r) => r.urn === req.getUrn());
         if (resource) resource.outputs = unwrapSecrets(req.getOutputs()?.toJavaScript() ?? {}).value;
-        return registerOutputs(req, callback);
+        recorder.begin();
+        return registerOutputs(req, (err: any, res: any) => {
+            recorder.end();
+            callback(err, res);
+        });
     };
     return recorder;
 }

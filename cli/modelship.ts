@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-/** The `modelship` command. `modelship plan --stack cloud [--json] [--out DIR]`. */
-import { plan, parsePlanArgs } from "./plan";
-
-const USAGE = "usage: modelship plan [--stack cloud|edge|hybrid] [--json] [--out DIR] [--project-dir DIR]";
+/** The `modelship` command: `modelship plan [--stack NAME] [--json] [--diff FILE] [--out DIR] [--project-dir DIR]`. */
+import { plan, parsePlanArgs, USAGE } from "./plan";
 
 function fail(message: string): never {
     process.stderr.write(`modelship: ${message}\n`);
@@ -17,16 +15,21 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 
 async function main(argv: string[]): Promise<void> {
     const [command, ...rest] = argv;
-    if (command === "--help" || command === "-h" || command === undefined) {
+    if (command === "--help" || command === "-h" || command === "help" || command === undefined) {
         process.stdout.write(`${USAGE}\n`);
         return;
     }
-    if (command !== "plan") fail(`unknown command "${command}": ${USAGE}`);
+    if (command !== "plan") fail(`unknown command "${command}": the only command is plan (modelship --help)`);
+    const opts = parsePlanArgs(rest);
+    if (opts === "help") {
+        process.stdout.write(`${USAGE}\n`);
+        return;
+    }
     // An error thrown inside an Output (e.g. a bad value only known once resolved) surfaces here.
     process.on("unhandledRejection", (err) => fail(err instanceof Error ? err.message : String(err)));
-    const result = await plan(parsePlanArgs(rest));
+    const result = await plan(opts);
     process.stdout.write(`${result.text}\n`);
-    if (result.written.length > 0) process.stderr.write(`wrote ${result.written.length} Kubernetes objects as YAML\n`);
+    if (opts.out) process.stderr.write(`wrote ${result.written.length} Kubernetes objects as YAML under ${opts.out}\n`);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

@@ -1,7 +1,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { maskSecrets, parsePlanArgs, plan, PlanError, readStackConfig, SECRET_MASK } from "../../cli/plan";
+import { freshRequire } from "../support/mocks";
+import { maskSecrets, parsePlanArgs, plan as runPlan, PlanError, readStackConfig, SECRET_MASK, type PlanOptions } from "../../cli/plan";
+
+/** Each plan reruns the program in a fresh module registry, as each `modelship plan` process does. */
+const plan = (opts: PlanOptions) => runPlan({ load: freshRequire, ...opts });
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -9,7 +13,7 @@ const root = path.resolve(__dirname, "..", "..");
 function project(stackYaml: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-plan-"));
     fs.mkdirSync(path.join(dir, "stacks"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: modelship\nruntime: nodejs\nstackConfigDir: stacks\n");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: modelship\nruntime: nodejs\nmain: ${path.join(root, "stacks", "index.ts")}\nstackConfigDir: stacks\n`);
     fs.writeFileSync(path.join(dir, "stacks", "Pulumi.t.yaml"), stackYaml);
     fs.symlinkSync(path.join(root, "inference-image"), path.join(dir, "inference-image"));
     return dir;
@@ -18,12 +22,24 @@ function project(stackYaml: string): string {
 describe("plan arguments", () => {
     it("defaults to the cloud stack and reads every flag", () => {
         expect(parsePlanArgs([])).toEqual({ stack: "cloud", json: false });
-        expect(parsePlanArgs(["--stack", "edge", "--json", "--out", "x"])).toEqual({ stack: "edge", json: true, out: "x" });
-        expect(parsePlanArgs(["--stack=hybrid"]).stack).toBe("hybrid");
+        expect(parsePlanArgs(["--stack", "edge", "--json", "--out", "x", "--diff", "old.json", "--project-dir", "p"])).toEqual({
+            stack: "edge",
+            json: true,
+            out: "x",
+            diff: "old.json",
+            projectDir: "p",
+        });
+        expect(parsePlanArgs(["--stack=hybrid"])).toMatchObject({ stack: "hybrid" });
+        expect(parsePlanArgs(["-s", "edge"])).toMatchObject({ stack: "edge" });
     });
-    it("refuses unknown flags and missing values in one line", () => {
-        expect(() => parsePlanArgs(["--stak", "edge"])).toThrow("unknown option --stak: use --stack NAME [--json] [--out DIR]");
-        expect(() => parsePlanArgs(["--stack"])).toThrow("--stack needs a value");
+    it("asks for help with --help or -h", () => {
+        expect(parsePlanArgs(["--help"])).toBe("help");
+        expect(parsePlanArgs(["--stack", "edge", "-h"])).toBe("help");
+    });
+    it("refuses unknown flags, positionals and missing values in one line", () => {
+        expect(() => parsePlanArgs(["--stak", "edge"])).toThrow(/^Unknown option '--stak': see modelship plan --help$/);
+        expect(() => parsePlanArgs(["--stack"])).toThrow(/^Option '-s, --stack <value>' argument missing: see modelship plan --help$/);
+        expect(() => parsePlanArgs(["cloud"])).toThrow(PlanError);
     });
 });
 
@@ -83,7 +99,7 @@ describe("plan of the edge stack", () => {
 
     it("renders a tree with key settings", async () => {
         const tree = await plan({ stack: "edge", json: false, projectDir: root });
-        expect(tree.text).toMatch(/^Plan of stack "edge" \(target edge, config stacks\/Pulumi\.edge\.yaml\): \d+ resources/);
+        expect(tree.text).toMatch(/^Plan of stack "edge" \(target edge, program stacks\/index\.ts, config stacks\/Pulumi\.edge\.yaml\): \d+ resources/);
         expect(tree.text).toMatch(/└─ modelship-edge-jetson-01-container\s+\(docker:index\/container:Container\)\s+ports=5000->8080\s+gpus=all\s+user=10001:10001/);
         expect(tree.text).toMatch(/modelship-edge-image-image\s+\(docker-build:index:Image\)\s+target=cpu\s+platforms=linux\/amd64,linux\/arm64/);
     });

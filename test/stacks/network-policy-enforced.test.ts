@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import { plan, type PlanResource } from "../../cli/plan";
+import { freshRequire } from "../support/mocks";
 
 /** Whether the VPC CNI of this eks:index:Cluster enforces NetworkPolicies, in either way @pulumi/eks offers. */
 function enforcesNetworkPolicies(cluster: PlanResource, resources: PlanResource[]): boolean {
@@ -19,7 +20,7 @@ function enforcesNetworkPolicies(cluster: PlanResource, resources: PlanResource[
 describe.each(["cloud", "hybrid"])("the %s stack program", (stack) => {
     let resources: PlanResource[];
     beforeAll(async () => {
-        resources = (await plan({ stack, json: true, projectDir: path.resolve(__dirname, "..", "..") })).plan.resources;
+        resources = (await plan({ stack, json: true, load: freshRequire, projectDir: path.resolve(__dirname, "..", "..") })).plan.resources;
     }, 60_000);
 
     it("serves an InferenceService on at least one EKS cluster", () => {

@@ -1,0 +1,77 @@
+/**
+ * The `modelship` command as a process, in a user's own TypeScript project: Node's own module loader, modelship's
+ * `.ts` loader (the project's typescript), exit codes. The CLI is compiled from cli/*.ts for the test (no build needed).
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as ts from "typescript";
+import { transpileTypeScript } from "../../cli/plan";
+
+const root = path.resolve(__dirname, "..", "..");
+// Inside the repository's node_modules, so that the compiled CLI resolves @pulumi/pulumi and yaml as the package does.
+const cliDir = path.join(root, "node_modules", ".cache", "modelship-cli-test");
+const cli = path.join(cliDir, "modelship.js");
+
+function run(args: string[], cwd: string) {
+    return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 120_000 });
+}
+
+let project: string;
+
+beforeAll(() => {
+    fs.mkdirSync(cliDir, { recursive: true });
+    for (const f of ["modelship", "plan", "mock-runtime"]) {
+        const file = path.join(root, "cli", `${f}.ts`);
+        fs.writeFileSync(path.join(cliDir, `${f}.js`), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
+    }
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-cli-"));
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"));
+    fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+    fs.writeFileSync(path.join(project, "Pulumi.dev.yaml"), "config:\n  shop:replicas: '2'\n");
+    fs.writeFileSync(
+        path.join(project, "index.ts"),
+        [
+            'import * as pulumi from "@pulumi/pulumi";',
+            `import { ImageRegistry } from ${JSON.stringify(path.join(root, "components"))};`,
+            "const config = new pulumi.Config();",
+            'const registry = new ImageRegistry("shop", {});',
+            "export const repositoryUrl: pulumi.Output<string> = registry.repositoryUrl;",
+            'export const replicas: number = config.requireNumber("replicas");',
+            "",
+        ].join("\n"),
+    );
+});
+
+describe("modelship (the process)", () => {
+    it("--help prints usage and exits 0", () => {
+        for (const args of [["--help"], ["plan", "--help"], ["plan", "-h"]]) {
+            const r = run(args, project);
+            expect(r.status).toBe(0);
+            expect(r.stdout).toMatch(/^usage: modelship plan \[options\]/);
+            expect(r.stdout).toContain("--diff FILE");
+        }
+    });
+
+    it("a bad flag or command: one line on stderr, exit 1", () => {
+        const r = run(["plan", "--stak", "dev"], project);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toBe("modelship: Unknown option '--stak': see modelship plan --help\n");
+        expect(run(["apply"], project).stderr).toBe('modelship: unknown command "apply": the only command is plan (modelship --help)\n');
+    });
+
+    it("plans the TypeScript program of the project it is run in, then diffs a later plan against it", () => {
+        const r = run(["plan", "--stack", "dev", "--json"], project);
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        const planned = JSON.parse(r.stdout);
+        expect(planned).toMatchObject({ stack: "dev", program: "index.ts", outputs: { replicas: 2, repositoryUrl: expect.stringContaining("<placeholder:account-id>") } });
+        expect(planned.resources.map((x: { type: string }) => x.type)).toContain("aws:ecr/repository:Repository");
+        fs.writeFileSync(path.join(project, "before.json"), r.stdout);
+        fs.writeFileSync(path.join(project, "Pulumi.dev.yaml"), "config:\n  shop:replicas: '3'\n");
+        const diff = execFileSync(process.execPath, [cli, "plan", "--stack", "dev", "--diff", "before.json"], { cwd: project, encoding: "utf8" });
+        expect(diff).toContain("### modelship plan: stack dev, 0 to add, 0 to change, 0 to remove");
+        expect(diff).toContain("Stack outputs changed: replicas");
+    });
+});
