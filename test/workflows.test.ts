@@ -10,8 +10,34 @@ const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
 const steps = (wf: any) => Object.values(wf.jobs).flatMap((j: any) => j.steps ?? []);
 
 describe("GitHub workflows", () => {
-    it("has the pull-request and deploy workflows", () => {
-        expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml"]);
+    it("has the pull-request, deploy and release workflows", () => {
+        expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml", "release.yml"]);
+    });
+
+    it("runs every job on the Node version package.json's engines require", () => {
+        const minimum = Number(/^>=(\d+)/.exec(pkg.engines.node)?.[1]);
+        expect(minimum).toBeGreaterThanOrEqual(22);
+        for (const file of files) {
+            for (const s of steps(parse(read(file))).filter((s: any) => String(s.uses).startsWith("actions/setup-node@"))) {
+                expect([file, s.with["node-version"]]).toEqual([file, minimum]);
+            }
+        }
+    });
+
+    it("publishes on a version tag only, after the tests, with npm provenance", () => {
+        const wf = parse(read("release.yml"));
+        expect(Object.keys(wf.on)).toEqual(["push"]);
+        expect(wf.on.push).toEqual({ tags: ["v*.*.*"] });
+        expect(wf.jobs.publish.needs).toBe("test");
+        expect(wf.jobs.publish.environment).toBe("release");
+        expect(wf.jobs.publish.permissions["id-token"]).toBe("write");
+        expect(steps({ jobs: { test: wf.jobs.test } }).map((s: any) => s.run)).toEqual(expect.arrayContaining(["npm ci", "npm test"]));
+        const runs = wf.jobs.publish.steps.map((s: any) => s.run ?? "");
+        expect(runs).toContain("npm publish --provenance --access public");
+        // The tag must match package.json's version, checked before anything is published.
+        const check = runs.findIndex((r: string) => r.includes("does not match package.json version"));
+        expect(check).toBeGreaterThanOrEqual(0);
+        expect(check).toBeLessThan(runs.indexOf("npm publish --provenance --access public"));
     });
 
     it.each(files)("%s passes actionlint", async (file) => {
