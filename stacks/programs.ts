@@ -1,29 +1,21 @@
 /**
  * The target programs, for use from other Pulumi programs: `import { cloudTarget } from "modelship/stacks"`.
  *
- * Each target takes its stack configuration as arguments with the same defaults as the stack files: pass only the
- * fields you care about (`cloudTarget({ cluster: { version: "1.33", gpuNodeGroups: [...] } })`); the rest is filled
- * in by the target's schema, and every invalid field is reported at once, by path.
+ * Each target takes its stack configuration as arguments with the stack files' defaults: pass only the fields you care
+ * about (`cloudTarget({ cluster: { version: "1.33", gpuNodeGroups: [...] } })`); the target's schema fills in the rest
+ * and reports every invalid field at once, by path. The published types (stacks/target-args.ts) carry no zod types.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { cloudTarget as buildCloud, type CloudTargetArgs, type CloudTargetOutputs } from "./cloud";
+import { cloudTarget as buildCloud, type CloudTargetOutputs } from "./cloud";
 import { cloudSchema, edgeSchema, hybridSchema } from "./config";
-import { edgeTarget as buildEdge, type EdgeTargetArgs, type EdgeTargetOutputs } from "./edge";
-import { hybridTarget as buildHybrid, type HybridTargetArgs, type HybridTargetOutputs } from "./hybrid";
+import { edgeTarget as buildEdge, EDGE_PLATFORMS as edgePlatforms, type EdgeTargetOutputs } from "./edge";
+import { hybridTarget as buildHybrid, type HybridTargetOutputs } from "./hybrid";
+import type { CloudTarget, CloudTargetInput, EdgeTarget, EdgeTargetInput, HybridTarget, HybridTargetInput } from "./target-args";
 
-export { type CloudTargetArgs, type CloudTargetOutputs, type EdgeTargetArgs, type EdgeTargetOutputs, type HybridTargetArgs, type HybridTargetOutputs };
-export { EDGE_PLATFORMS } from "./edge";
-export { parseTargetConfig, cloudSchema, edgeSchema, hybridSchema, ConfigError, type CloudConfig, type EdgeConfig, type HybridConfig } from "./config";
-
-type SecretValues = { secretValues?: Record<string, pulumi.Input<string>> };
-
-/** cloudTarget's arguments: the `modelship:*` keys of a cloud stack, each defaulted field optional. */
-export type CloudTargetInput = z.input<typeof cloudSchema> & SecretValues;
-/** edgeTarget's arguments: the `modelship:*` keys of an edge stack, each defaulted field optional. */
-export type EdgeTargetInput = z.input<typeof edgeSchema> & SecretValues;
-/** hybridTarget's arguments: the `modelship:*` keys of a hybrid stack, each defaulted field optional. */
-export type HybridTargetInput = z.input<typeof hybridSchema> & SecretValues & Pick<HybridTargetArgs, "onPremKubeconfig">;
+export type * from "./target-args";
+/** Platforms of the edge image. (Re-declared, not re-exported: the declaration files stay free of the config's.) */
+export const EDGE_PLATFORMS: readonly string[] = edgePlatforms;
 
 /** Thrown for invalid target arguments; lists every problem, one per line, each naming its field. */
 export class TargetArgsError extends Error {
@@ -42,40 +34,49 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** Fills a target's defaults from its schema; throws a {@link TargetArgsError} naming every invalid field. Pure. */
-export function withTargetDefaults<S extends z.ZodType>(target: string, schema: S, input: z.input<S>): z.output<S> {
+function withTargetDefaults<S extends z.ZodType>(target: string, schema: S, input: unknown): z.output<S> {
     const result = schema.safeParse(input);
     if (result.success) return result.data;
     throw new TargetArgsError(
         target,
         result.error.issues.map((issue) => {
-            // An unknown key is reported on its parent; name the key itself so a typo is found at once.
-            const keys = issue.code === "unrecognized_keys" ? issue.keys.map((k) => fieldPath([...issue.path, k])).join(", ") : fieldPath(issue.path);
-            return `${keys}: ${issue.message}`;
+            // An unknown key is reported on its parent: name the key itself, so that a typo is found at once.
+            const where = issue.code === "unrecognized_keys" ? issue.keys.map((k) => fieldPath([...issue.path, k])).join(", ") : fieldPath(issue.path);
+            return `${where}: ${issue.message}`;
         }),
     );
 }
 
-/** Splits the non-config arguments off before the schema, which refuses unknown keys. Pure. */
-function splitSecrets<T extends SecretValues>(args: T): [Omit<T, "secretValues">, Record<string, pulumi.Input<string>>] {
-    const { secretValues, ...config } = args;
-    return [config, secretValues ?? {}];
-}
-
 /** The cloud target (ECR, image, EKS with GPU nodes, add-ons, serving) from only the arguments you set. */
-export function cloudTarget(args: CloudTargetInput, opts?: pulumi.ComponentResourceOptions): CloudTargetOutputs {
-    const [config, secretValues] = splitSecrets(args);
-    return buildCloud({ ...withTargetDefaults("cloudTarget", cloudSchema, config), secretValues } satisfies CloudTargetArgs, opts);
+export function cloudTarget(args: CloudTargetInput, opts?: pulumi.ComponentResourceOptions): CloudTarget {
+    const { secretValues = {}, ...config } = args;
+    return buildCloud({ ...withTargetDefaults("cloudTarget", cloudSchema, config), secretValues }, opts);
 }
 
 /** The edge target (ECR, multi-arch image, device pull role, devices over Docker) from only the arguments you set. */
-export function edgeTarget(args: EdgeTargetInput, opts?: pulumi.ComponentResourceOptions): EdgeTargetOutputs {
-    const [config, secretValues] = splitSecrets(args);
-    return buildEdge({ ...withTargetDefaults("edgeTarget", edgeSchema, config), secretValues } satisfies EdgeTargetArgs, opts);
+export function edgeTarget(args: EdgeTargetInput, opts?: pulumi.ComponentResourceOptions): EdgeTarget {
+    const { secretValues = {}, ...config } = args;
+    return buildEdge({ ...withTargetDefaults("edgeTarget", edgeSchema, config), secretValues }, opts);
 }
 
 /** The hybrid target (the cloud target plus an existing cluster through its kubeconfig) from only the arguments you set. */
-export function hybridTarget(args: HybridTargetInput, opts?: pulumi.ComponentResourceOptions): HybridTargetOutputs {
-    const { onPremKubeconfig, ...rest } = args;
-    const [config, secretValues] = splitSecrets(rest);
-    return buildHybrid({ ...withTargetDefaults("hybridTarget", hybridSchema, config), secretValues, onPremKubeconfig } satisfies HybridTargetArgs, opts);
+export function hybridTarget(args: HybridTargetInput, opts?: pulumi.ComponentResourceOptions): HybridTarget {
+    const { secretValues = {}, onPremKubeconfig, ...config } = args;
+    return buildHybrid({ ...withTargetDefaults("hybridTarget", hybridSchema, config), secretValues, onPremKubeconfig }, opts);
 }
+
+// Compile-time: the published argument and result types are the schemas' and the programs' own, key for key.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Config<T> = Omit<T, "secretValues" | "onPremKubeconfig">;
+const publishedTypesMatch: [
+    Same<Config<CloudTargetInput>, z.input<typeof cloudSchema>>,
+    Same<keyof Config<CloudTargetInput>, keyof z.input<typeof cloudSchema>>,
+    Same<Config<EdgeTargetInput>, z.input<typeof edgeSchema>>,
+    Same<keyof Config<EdgeTargetInput>, keyof z.input<typeof edgeSchema>>,
+    Same<Config<HybridTargetInput>, z.input<typeof hybridSchema>>,
+    Same<keyof Config<HybridTargetInput>, keyof z.input<typeof hybridSchema>>,
+    Same<CloudTarget, CloudTargetOutputs>,
+    Same<EdgeTarget, EdgeTargetOutputs>,
+    Same<HybridTarget, HybridTargetOutputs>,
+] = [true, true, true, true, true, true, true, true, true];
+void publishedTypesMatch;
