@@ -82,6 +82,10 @@ describe("a consumer project", () => {
         run(process.execPath, [path.join(project, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"], project);
     });
 
+    it("typechecks under node16 resolution too, through package.json exports", () => {
+        run(process.execPath, [path.join(project, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.node16.json"], project);
+    });
+
     it("requires modelship/stacks at run time; a target names every invalid field at once", () => {
         const script = `
             const s = require("modelship/stacks");

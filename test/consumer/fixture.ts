@@ -24,6 +24,12 @@ export const TEMPLATE_TSCONFIG = {
     files: ["index.ts", "targets.ts"],
 };
 
+/** The same project under Node's own resolution (package.json `exports`), as `module: node16` projects have it. */
+export const NODE16_TSCONFIG = {
+    extends: "./tsconfig.json",
+    compilerOptions: { module: "node16", moduleResolution: "node16", skipLibCheck: true },
+};
+
 /** The program: a registry and a service wired with Outputs of other resources. */
 export const INDEX_TS = `import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -136,6 +142,7 @@ export function writeConsumerProject(dir: string, lock: ReturnType<typeof consum
         "Pulumi.yaml": "name: consumer\nruntime:\n  name: nodejs\n  options:\n    typescript: true\ndescription: a project using modelship\n",
         "Pulumi.dev.yaml": "config:\n  aws:region: eu-west-1\n",
         "tsconfig.json": JSON.stringify(TEMPLATE_TSCONFIG, null, 2),
+        "tsconfig.node16.json": JSON.stringify(NODE16_TSCONFIG, null, 2),
         "index.ts": INDEX_TS,
         "targets.ts": TARGETS_TS,
         "index.test.ts": INDEX_TEST_TS,
