@@ -6,11 +6,14 @@
  *                         no-new-privileges, uid 10001, memory limit 2048 MiB; host network instead of a published
  *                         port (the one deliberate change: no docker-proxy/NAT on the path)
  *   container-unconfined  the same with --security-opt seccomp=unconfined: what the seccomp filter costs
- * Per round: warm-up, BENCH_REQUESTS sequential single-row requests (p50/p99), then concurrency 32 for BENCH_SECONDS
- * (throughput, p50/p99). Both arms' stdout goes to a file on disk (native: a log file; container: Docker's json-file).
+ * Each round starts every arm afresh, side by side on its own port, and alternates between them at a fine grain, so
+ * a burst of someone else's load on a shared machine hits every arm alike: BENCH_REQUESTS sequential single-row
+ * requests per arm, sent A B C A B C ... (p50/p99), then concurrency 32 in 1 s slices, A B C A B C ..., BENCH_SECONDS
+ * per arm (throughput, p50/p99). An arm not being measured is idle. Every arm's stdout goes to a file on disk
+ * (native: a log file; container: Docker's json-file).
  * The image is built from the real Dockerfile (cpu target) on the local stand-in bases, as the root image test does.
  *
- * Usage: npm run bench:container   (env BENCH_ROUNDS per arm, default 3; BENCH_REQUESTS, default 500;
+ * Usage: npm run bench:container   (env BENCH_ROUNDS per arm, default 5; BENCH_REQUESTS, default 500;
  * BENCH_SECONDS, default 10; BENCH_PORT, default 18080; BENCH_ARMS, default "native,container,container-unconfined")
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -22,13 +25,16 @@ import { DEMO } from '../scripts/make-demo-model';
 import { PACKAGE_ROOT } from '../src/paths';
 import { quantile } from './server-process';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PORT = Number(process.env.BENCH_PORT ?? 18080);
 const CONCURRENCY = 32;
 const IMAGE = 'modelship-bench/inference:cpu';
 const CONTAINER = 'modelship-bench-inference';
+const SLICE_MS = 1000;
+/** Pause between sequential requests (not timed). */
+const GAP_MS = 2;
 const REPO_ROOT = resolve(PACKAGE_ROOT, '..');
 /** EdgeDevice's hardening (components/edge-device.ts), as `docker run` flags. */
 const EDGE_FLAGS = ['--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=256m', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true', '--user', '10001:10001', '--memory', '2048m', '--memory-swap', '2048m'];
@@ -103,11 +109,11 @@ interface Running {
   stop(): Promise<void>;
 }
 
-function startNative(x: Extracted, logFile: string): Running {
+function startNative(x: Extracted, logFile: string, port: number): Running {
   const log = openSync(logFile, 'a');
   const proc: ChildProcess = spawn(x.node, [join(x.app, 'dist', 'src', 'main.js')], {
     cwd: x.app,
-    env: { ...x.env, HOST: '127.0.0.1', PORT: String(PORT) },
+    env: { ...x.env, HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
@@ -120,30 +126,30 @@ function startNative(x: Extracted, logFile: string): Running {
   };
 }
 
-async function startContainer(extra: string[]): Promise<Running> {
-  await sh('docker', ['rm', '-f', CONTAINER]).catch(() => undefined);
-  await sh('docker', ['run', '-d', '--name', CONTAINER, '--network', 'host', ...EDGE_FLAGS, ...extra, '-e', 'HOST=127.0.0.1', '-e', `PORT=${PORT}`, IMAGE]);
+async function startContainer(name: string, extra: string[], port: number): Promise<Running> {
+  await sh('docker', ['rm', '-f', name]).catch(() => undefined);
+  await sh('docker', ['run', '-d', '--name', name, '--network', 'host', ...EDGE_FLAGS, ...extra, '-e', 'HOST=127.0.0.1', '-e', `PORT=${port}`, IMAGE]);
   return {
     async stop() {
-      await sh('docker', ['stop', '-t', '30', CONTAINER]);
-      await sh('docker', ['rm', '-f', CONTAINER]);
+      await sh('docker', ['stop', '-t', '30', name]);
+      await sh('docker', ['rm', '-f', name]);
     },
   };
 }
 
-async function waitReady(timeoutMs: number): Promise<void> {
+async function waitReady(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await fetch(`http://127.0.0.1:${PORT}/v2/health/ready`).then((r) => r.ok, () => false)) return;
+    if (await fetch(`http://127.0.0.1:${port}/v2/health/ready`).then((r) => r.ok, () => false)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`server on 127.0.0.1:${PORT} not ready within ${timeoutMs} ms`);
+  throw new Error(`server on 127.0.0.1:${port} not ready within ${timeoutMs} ms`);
 }
 
-function post(agent: Agent, body: Buffer): Promise<number> {
+function post(agent: Agent, port: number, body: Buffer): Promise<number> {
   return new Promise((ok, fail) => {
     const req = request(
-      { agent, host: '127.0.0.1', port: PORT, method: 'POST', path: '/v2/models/demo/infer', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      { agent, host: '127.0.0.1', port, method: 'POST', path: '/v2/models/demo/infer', headers: { 'content-type': 'application/json', 'content-length': body.length } },
       (res) => {
         res.resume();
         res.on('end', () => ok(res.statusCode ?? 0));
@@ -165,36 +171,62 @@ interface Round {
   errors: number;
 }
 
-async function measure(arm: ArmName, round: number, bodies: Buffer[]): Promise<Round> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  let errors = 0;
-  for (let i = 0; i < 50; i++) await post(agent, bodies[i % bodies.length]);
-  const seq: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
+interface Live {
+  arm: ArmName;
+  port: number;
+  agent: Agent;
+  seq: number[];
+  load: number[];
+  loadMs: number;
+  errors: number;
+}
+
+/** One round over every live arm, alternating between them as the header describes. */
+async function measure(live: Live[], round: number, bodies: Buffer[]): Promise<Round[]> {
+  const send = async (l: Live, i: number, into: number[]) => {
     const t0 = performance.now();
-    const status = await post(agent, bodies[i % bodies.length]);
-    if (status === 200) seq.push(performance.now() - t0);
-    else errors++;
+    const status = await post(l.agent, l.port, bodies[i % bodies.length]);
+    if (status === 200) into.push(performance.now() - t0);
+    else l.errors++;
+  };
+  for (let i = 0; i < 50; i++) for (const l of live) await send(l, i, []);
+  // Sequential: the arm that goes first rotates, so no arm always follows the same one.
+  for (let i = 0; i < REQUESTS; i++) {
+    for (let k = 0; k < live.length; k++) {
+      await send(live[(i + k) % live.length], i, live[(i + k) % live.length].seq);
+      // ONNX Runtime's pool threads spin briefly after a run; let them settle before the next arm's request.
+      await new Promise((r) => setTimeout(r, GAP_MS));
+    }
   }
-  seq.sort((a, b) => a - b);
-  const load: number[] = [];
-  const started = performance.now();
-  const until = started + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, w) => {
-      let i = w;
-      while (performance.now() < until) {
-        const t0 = performance.now();
-        const status = await post(agent, bodies[i++ % bodies.length]);
-        if (status === 200) load.push(performance.now() - t0);
-        else errors++;
-      }
-    }),
-  );
-  const elapsed = performance.now() - started;
-  agent.destroy();
-  load.sort((a, b) => a - b);
-  return { arm, round, seqP50: quantile(seq, 0.5), seqP99: quantile(seq, 0.99), rps: (load.length * 1000) / elapsed, loadP50: quantile(load, 0.5), loadP99: quantile(load, 0.99), errors };
+  const slices = Math.max(1, Math.round((SECONDS * 1000) / SLICE_MS));
+  for (let slice = 0; slice < slices; slice++) {
+    for (let k = 0; k < live.length; k++) {
+      const l = live[(slice + k) % live.length];
+      const started = performance.now();
+      const until = started + SLICE_MS;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async (_, w) => {
+          let i = w;
+          while (performance.now() < until) await send(l, i++, l.load);
+        }),
+      );
+      l.loadMs += performance.now() - started;
+    }
+  }
+  return live.map((l) => {
+    l.seq.sort((a, b) => a - b);
+    l.load.sort((a, b) => a - b);
+    return {
+      arm: l.arm,
+      round,
+      seqP50: quantile(l.seq, 0.5),
+      seqP99: quantile(l.seq, 0.99),
+      rps: (l.load.length * 1000) / l.loadMs,
+      loadP50: quantile(l.load, 0.5),
+      loadP99: quantile(l.load, 0.99),
+      errors: l.errors,
+    };
+  });
 }
 
 const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
@@ -218,7 +250,10 @@ async function imageSizes(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`modelship container overhead: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; arms ${ARMS.join(', ')}; ${ROUNDS} rounds each`);
-  console.log(`per round: ${REQUESTS} sequential requests, then concurrency ${CONCURRENCY} for ${SECONDS} s; 1 row (${DEMO.features} FP32) per request, 127.0.0.1:${PORT}\n`);
+  console.log(
+    `per round, per arm: ${REQUESTS} sequential requests, then concurrency ${CONCURRENCY} for ${SECONDS} s in ${SLICE_MS} ms slices, arms alternating; ` +
+      `1 row (${DEMO.features} FP32) per request, 127.0.0.1:${PORT}..${PORT + ARMS.length - 1}\n`,
+  );
   await buildImage();
   const x = await extract();
   const version = spawnSync(x.node, ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -236,19 +271,26 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|');
   const results: Round[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const arm of ARMS) {
-      const running =
-        arm === 'native'
-          ? startNative(x, join(logDir, 'native.log'))
-          : await startContainer(arm === 'container-unconfined' ? ['--security-opt', 'seccomp=unconfined'] : []);
-      try {
-        await waitReady(120_000);
-        const r = await measure(arm, round, bodies);
+    const running: Running[] = [];
+    try {
+      const live: Live[] = [];
+      for (const [k, arm] of ARMS.entries()) {
+        const port = PORT + k;
+        running.push(
+          arm === 'native'
+            ? startNative(x, join(logDir, 'native.log'), port)
+            : await startContainer(`${CONTAINER}-${arm}`, arm === 'container-unconfined' ? ['--security-opt', 'seccomp=unconfined'] : [], port),
+        );
+        live.push({ arm, port, agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }), seq: [], load: [], loadMs: 0, errors: 0 });
+      }
+      for (const l of live) await waitReady(l.port, 120_000);
+      for (const r of await measure(live, round, bodies)) {
         results.push(r);
         console.log(fmt(r));
-      } finally {
-        await running.stop();
       }
+      for (const l of live) l.agent.destroy();
+    } finally {
+      for (const r of running) await r.stop();
     }
   }
 
@@ -266,6 +308,19 @@ async function main(): Promise<void> {
     console.log(
       `| ${arm} | ${med(arm, 'seqP50').toFixed(2)} | ${med(arm, 'seqP99').toFixed(2)} | ${med(arm, 'rps').toFixed(1)} | ${vs('seqP50')} | ${vs('seqP99')} | ${vs('rps')} | ${pct(spread(arm, 'seqP50'))} / ${pct(spread(arm, 'rps'))} |`,
     );
+  }
+  if (ARMS.includes('native')) {
+    // Each arm against the native run of the same round: drift in the machine's load cancels within a round.
+    console.log('\nper-round ratio to the same round\'s native run: median [min .. max]');
+    console.log('| arm | seq p50 | seq p99 | c32 req/s |');
+    console.log('|---|---|---|---|');
+    for (const arm of ARMS.filter((a) => a !== 'native')) {
+      const paired = (k: keyof Round) => {
+        const ratios = of(arm).map((r) => (r[k] as number) / (results.find((n) => n.arm === 'native' && n.round === r.round)![k] as number) - 1);
+        return `${pct(median(ratios))} [${pct(Math.min(...ratios))} .. ${pct(Math.max(...ratios))}]`;
+      };
+      console.log(`| ${arm} | ${paired('seqP50')} | ${paired('seqP99')} | ${paired('rps')} |`);
+    }
   }
   rmSync(logDir, { recursive: true, force: true });
   rmSync(resolve(x.app, '..'), { recursive: true, force: true });
