@@ -6,6 +6,8 @@
  *                         no-new-privileges, uid 10001, memory limit 2048 MiB; host network instead of a published
  *                         port (the one deliberate change: no docker-proxy/NAT on the path)
  *   container-unconfined  the same with --security-opt seccomp=unconfined: what the seccomp filter costs
+ *   native-cgroup         native, moved into a CPU cgroup of its own as Docker puts a container: under CPU contention
+ *                         the kernel then shares CPU between groups, not threads (optional; root, cgroup v1 or v2)
  * Each round starts every arm afresh, side by side on its own port, and alternates between them at a fine grain, so
  * a burst of someone else's load on a shared machine hits every arm alike: BENCH_REQUESTS sequential single-row
  * requests per arm, sent A B C A B C ... (p50/p99), then concurrency 32 in 1 s slices, A B C A B C ..., BENCH_SECONDS
@@ -13,11 +15,11 @@
  * (native: a log file; container: Docker's json-file).
  * The image is built from the real Dockerfile (cpu target) on the local stand-in bases, as the root image test does.
  *
- * Usage: npm run bench:container   (env BENCH_ROUNDS per arm, default 5; BENCH_REQUESTS, default 500;
- * BENCH_SECONDS, default 10; BENCH_PORT, default 18080; BENCH_ARMS, default "native,container,container-unconfined")
+ * Usage: npm run bench:container   (env BENCH_ROUNDS per arm, default 3; BENCH_REQUESTS, default 500;
+ * BENCH_SECONDS, default 10; BENCH_PORT, default 18080; BENCH_ARMS, default "native,native-cgroup,container,container-unconfined")
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,7 +27,7 @@ import { DEMO } from '../scripts/make-demo-model';
 import { PACKAGE_ROOT } from '../src/paths';
 import { quantile } from './server-process';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const PORT = Number(process.env.BENCH_PORT ?? 18080);
@@ -39,8 +41,8 @@ const REPO_ROOT = resolve(PACKAGE_ROOT, '..');
 /** EdgeDevice's hardening (components/edge-device.ts), as `docker run` flags. */
 const EDGE_FLAGS = ['--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=256m', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true', '--user', '10001:10001', '--memory', '2048m', '--memory-swap', '2048m'];
 
-type ArmName = 'native' | 'container' | 'container-unconfined';
-const ARMS = (process.env.BENCH_ARMS ?? 'native,container,container-unconfined').split(',') as ArmName[];
+type ArmName = 'native' | 'native-cgroup' | 'container' | 'container-unconfined';
+const ARMS = (process.env.BENCH_ARMS ?? 'native,native-cgroup,container,container-unconfined').split(',') as ArmName[];
 
 function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((ok, fail) => {
@@ -109,7 +111,15 @@ interface Running {
   stop(): Promise<void>;
 }
 
-function startNative(x: Extracted, logFile: string, port: number): Running {
+/** A CPU cgroup of its own at the top level (cgroup v1 cpu controller, or v2), as Docker makes one per container. */
+function ownCpuCgroup(): string {
+  const v1 = '/sys/fs/cgroup/cpu';
+  const dir = join(existsSync(join(v1, 'cpu.shares')) ? v1 : '/sys/fs/cgroup', 'modelship-bench-native');
+  if (!existsSync(dir)) mkdirSync(dir);
+  return dir;
+}
+
+function startNative(x: Extracted, logFile: string, port: number, cgroup?: string): Running {
   const log = openSync(logFile, 'a');
   const proc: ChildProcess = spawn(x.node, [join(x.app, 'dist', 'src', 'main.js')], {
     cwd: x.app,
@@ -117,6 +127,8 @@ function startNative(x: Extracted, logFile: string, port: number): Running {
     stdio: ['ignore', log, log],
   });
   closeSync(log);
+  // cgroup.procs moves every thread of the process, including those node started already.
+  if (cgroup && proc.pid) writeFileSync(join(cgroup, 'cgroup.procs'), String(proc.pid));
   return {
     async stop() {
       if (proc.exitCode !== null) return;
@@ -277,8 +289,8 @@ async function main(): Promise<void> {
       for (const [k, arm] of ARMS.entries()) {
         const port = PORT + k;
         running.push(
-          arm === 'native'
-            ? startNative(x, join(logDir, 'native.log'), port)
+          arm === 'native' || arm === 'native-cgroup'
+            ? startNative(x, join(logDir, `${arm}.log`), port, arm === 'native-cgroup' ? ownCpuCgroup() : undefined)
             : await startContainer(`${CONTAINER}-${arm}`, arm === 'container-unconfined' ? ['--security-opt', 'seccomp=unconfined'] : [], port),
         );
         live.push({ arm, port, agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }), seq: [], load: [], loadMs: 0, errors: 0 });
@@ -322,6 +334,7 @@ async function main(): Promise<void> {
       console.log(`| ${arm} | ${paired('seqP50')} | ${paired('seqP99')} | ${paired('rps')} |`);
     }
   }
+  if (ARMS.includes('native-cgroup')) rmdirSync(ownCpuCgroup());
   rmSync(logDir, { recursive: true, force: true });
   rmSync(resolve(x.app, '..'), { recursive: true, force: true });
 }
