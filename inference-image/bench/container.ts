@@ -1,13 +1,14 @@
 /**
- * The same server natively and in its container, alternating rounds, so the container's cost is measured against
- * the same machine minutes later and not against a figure from another day:
+ * The same server natively and in its container, side by side and interleaved, so the container's cost is measured
+ * against the same machine in the same seconds and not against a figure from another day:
  *   native                the node binary and /app (dist, node_modules, model) copied OUT of the image, run on the host
  *   container             the image, run as EdgeDevice runs it: read-only root, tmpfs /tmp, no capabilities,
  *                         no-new-privileges, uid 10001, memory limit 2048 MiB; host network instead of a published
  *                         port (the one deliberate change: no docker-proxy/NAT on the path)
  *   container-unconfined  the same with --security-opt seccomp=unconfined: what the seccomp filter costs
  *   native-cgroup         native, moved into a CPU cgroup of its own as Docker puts a container: under CPU contention
- *                         the kernel then shares CPU between groups, not threads (optional; root, cgroup v1 or v2)
+ *                         the kernel then shares CPU between groups, not threads (needs root; leave it out of
+ *                         BENCH_ARMS otherwise)
  * Each round starts every arm afresh, side by side on its own port, and alternates between them at a fine grain, so
  * a burst of someone else's load on a shared machine hits every arm alike: BENCH_REQUESTS sequential single-row
  * requests per arm, sent A B C A B C ... (p50/p99), then concurrency 32 in 1 s slices, A B C A B C ..., BENCH_SECONDS
