@@ -1,3 +1,5 @@
+// First: sets ORT_DISABLE_TELEMETRY before onnxruntime-node (imported by ./model) loads.
+import { telemetry } from './telemetry';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { loadModel } from './model';
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   // Listen before loading so liveness answers while a large model loads; readiness stays 503 until warm.
   const address = await server.app.listen({ host: config.host, port: config.port });
   const metricsAddress = await server.metricsApp?.listen({ host: config.host, port: config.metricsPort });
-  logger.info({ address, metricsAddress, config: { ...config } }, 'listening');
+  logger.info({ address, metricsAddress, config: { ...config }, ortTelemetry: telemetry.optedIn ? 'on (ORT_DISABLE_TELEMETRY=0)' : 'off' }, 'listening');
   try {
     const model = await loadModel(config, logger);
     if (stopping) return;

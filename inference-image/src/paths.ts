@@ -17,3 +17,6 @@ export const PACKAGE_ROOT: string = (() => {
 
 /** Where `npm run model` writes the demo model; the image bakes it at the same relative path. */
 export const DEMO_MODEL_PATH = join(PACKAGE_ROOT, 'models', 'demo', 'model.onnx');
+
+/** Where `npm run build` writes the second test model (scripts/make-second-model.ts); never baked into the image. */
+export const SECOND_MODEL_PATH = join(PACKAGE_ROOT, 'models', 'second', 'model.onnx');
