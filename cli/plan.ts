@@ -573,7 +573,8 @@ async function stackOutputs(exported: unknown): Promise<Record<string, unknown>>
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
         if (k === "__esModule" || typeof v === "function") continue;
-        const o = pulumi.output(v);
+        // An exported resource (a component, a bucket) stands for its URN: its object graph is cyclic (parents, children).
+        const o = pulumi.Resource.isInstance(v) ? v.urn : pulumi.output(v);
         const [plain, secret] = await Promise.all([new Promise((resolve) => o.apply((x) => resolve(x))), (o as unknown as { isSecret: Promise<boolean> }).isSecret]);
         outputs[k] = secret ? SECRET_MASK : markPlaceholders(plain);
     }

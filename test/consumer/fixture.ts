@@ -46,7 +46,7 @@ const podRole = new aws.iam.Role("pods", {
 export const registry = new ImageRegistry("models", {
     kmsKeyArn: key.arn,
     pullRole: { trustedPrincipals: [ci.arn] },
-    // PENDING(Outputs): pullPrincipals: [ci.arn], once ImageRegistry takes Inputs there.
+    pullPrincipals: [ci.arn],
 });
 
 const digest = "sha256:" + "ab".repeat(32);
@@ -54,6 +54,7 @@ export const service = new InferenceService("llm", {
     image: pulumi.interpolate\`\${registry.repositoryUrl}@\${digest}\`,
     gpu: 0,
     serviceAccount: { roleArn: podRole.arn },
+    egressCidrs: [pulumi.output("10.20.0.0/16")],
 });
 
 export const repositoryUrl = registry.repositoryUrl;
