@@ -78,8 +78,7 @@ beforeAll(async () => {
     containerInputs = container.inputs;
     // Loopback only: the server listens on 127.0.0.1 of the shared host network.
     const body = createBodyFromContainerInputs(containerInputs, IMAGE, ["HOST=127.0.0.1"]);
-    await dockerApi("DELETE", "/containers/modelship-test-inference?force=true");
-    const created = await dockerApi("POST", "/containers/create?name=modelship-test-inference", body);
+        const created = await dockerApi("POST", `/containers/create?name=modelship-test-inference-${process.pid}`, body);
     if (created.status !== 201) throw new Error(`container create failed: ${JSON.stringify(created.body)}`);
     containerId = created.body.Id;
     const started = await dockerApi("POST", `/containers/${containerId}/start`);
@@ -186,3 +185,67 @@ describe("the cpu image, run as EdgeDevice declares it", () => {
         expect(logs).toMatch(/"clean":true[^\n]*"msg":"drained"/);
     }, 60_000);
 });
+
+/**
+ * A second model, unlike the demo in every way that matters (input `tokens`, INT64, rank 3 with two dynamic dims, two
+ * outputs), served by the same image. Our CI's engine (Debian's 20.10 CLI, no buildx) has no named build contexts to
+ * bake it with, so it is mounted read-only where the `model` stage puts a model (/app/model); baking itself is the
+ * `model` stage of the Dockerfile and InferenceImage's named context, both asserted elsewhere.
+ */
+describe("the cpu image serving a model of your own", () => {
+    const secondDir = path.join(context, "models", "second");
+    let secondId = "";
+
+    beforeAll(async () => {
+        if (!fs.existsSync(path.join(secondDir, "model.onnx"))) await run("npm", ["--prefix", context, "run", "build"]);
+        const body = createBodyFromContainerInputs(containerInputs, IMAGE, ["HOST=127.0.0.1"]) as any;
+        body.Env = [...body.Env.filter((e: string) => !e.startsWith("MODEL_NAME=")), "MODEL_NAME=second"];
+        body.HostConfig.Mounts = [{ Type: "bind", Source: secondDir, Target: "/app/model", ReadOnly: true }];
+                const created = await dockerApi("POST", `/containers/create?name=modelship-test-second-${process.pid}`, body);
+        if (created.status !== 201) throw new Error(`container create failed: ${JSON.stringify(created.body)}`);
+        secondId = created.body.Id;
+        await dockerApi("POST", `/containers/${secondId}/start`);
+        await waitFor("readiness of the second model", async () => ((await fetch(`${base}/v2/health/ready`)).ok ? true : undefined), 60_000);
+    }, 300_000);
+
+    afterAll(async () => {
+        if (secondId) await dockerApi("DELETE", `/containers/${secondId}?force=true`);
+    });
+
+    it("answers its metadata: INT64 tokens of rank 3, two outputs", async () => {
+        const res = await fetch(`${base}/v2/models/second`);
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({
+            name: "second",
+            inputs: [{ name: "tokens", datatype: "INT64", shape: [-1, -1, 3] }],
+            outputs: [{ name: "total", datatype: "INT64" }, { name: "score", datatype: "FP32" }],
+        });
+    });
+
+    it("infers correctly", async () => {
+        const res = await fetch(`${base}/v2/models/second/infer`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ inputs: [{ name: "tokens", datatype: "INT64", shape: [1, 2, 3], data: [7, 2, 3, 4, 5, 6] }] }),
+        });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({
+            model_name: "second",
+            outputs: [
+                { name: "total", datatype: "INT64", shape: [1], data: [27] },
+                { name: "score", datatype: "FP32", shape: [1, 2], data: [6, 0.25] },
+            ],
+        });
+    });
+
+    it.each([
+        ["the demo's input", { name: "input", datatype: "FP32", shape: [1, 256], data: new Array(256).fill(0) }],
+        ["FP32 tokens", { name: "tokens", datatype: "FP32", shape: [1, 2, 3], data: [1, 2, 3, 4, 5, 6] }],
+        ["rank 2 tokens", { name: "tokens", datatype: "INT64", shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }],
+    ])("answers %s with a 4xx JSON error", async (_what, input) => {
+        const res = await fetch(`${base}/v2/models/second/infer`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [input] }) });
+        expect(res.status).toBe(400);
+        expect(typeof ((await res.json()) as { error: unknown }).error).toBe("string");
+    });
+});
+
