@@ -98,7 +98,7 @@ export interface IngressFromArgs {
 /** Arguments of {@link InferenceService}. Only `image` is required. */
 export interface InferenceServiceArgs {
     /**
-     * Image reference pinned by digest (`repo@sha256:<64 hex>`), e.g. `InferenceImage.imageRef`. A tag is refused
+     * Image reference pinned by digest (`repo@sha256:<64 hex>`), e.g. an `InferenceImage`'s `ref` (`image.ref`). A tag is refused
      * unless `allowMutableTag`. An Output is checked when it resolves, and fails the update with the same message.
      */
     image: pulumi.Input<string>;
@@ -201,7 +201,7 @@ const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 export const isDigestReference = isDigestRef;
 
 function imageProblem(image: string): string {
-    return `"${image}" is not pinned by digest: use repo@sha256:<64 hex> (e.g. InferenceImage.imageRef), or set allowMutableTag: true for development`;
+    return `"${image}" is not pinned by digest: use repo@sha256:<64 hex> (e.g. an InferenceImage's image.ref), or set allowMutableTag: true for development`;
 }
 
 /**

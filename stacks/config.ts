@@ -1,6 +1,6 @@
 /**
  * Stack configuration: one schema per target, validated with zod so that a missing or malformed key fails before any
- * resource is declared, with a message naming the key. Every key is documented in the README.
+ * resource is declared, with a message naming the key. Every key is documented in docs/stacks.md.
  */
 import * as fs from "fs";
 import * as path from "path";

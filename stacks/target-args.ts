@@ -2,7 +2,7 @@
  * The arguments and results of the targets as `modelship/stacks` publishes them: plain TypeScript, no zod types, so a
  * project compiled without `skipLibCheck` (as `pulumi new typescript` creates it) never type-checks zod's own
  * declarations. stacks/programs.ts checks at compile time that these match the config schemas (stacks/config.ts).
- * Each field is the `modelship:<key>` of the stack files (see the README); every defaulted field is optional.
+ * Each field is the `modelship:<key>` of the stack files (see docs/stacks.md); every defaulted field is optional.
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";

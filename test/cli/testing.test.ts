@@ -27,7 +27,7 @@ pulumi.runtime.setMocks(
 const { GpuCluster, ImageRegistry, InferenceImage } = require("../../components") as typeof components;
 
 describe("modelshipMocks around mocks written as Pulumi's docs show", () => {
-    const cluster = new GpuCluster("ml", { gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] });
+    const cluster = new GpuCluster("ml", { publicAccessCidrs: ["203.0.113.0/24"], gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] });
     const registry = new ImageRegistry("reg", {});
     const image = new InferenceImage("img", { registry, context: "inference-image" } as ConstructorParameters<typeof InferenceImage>[1]);
 

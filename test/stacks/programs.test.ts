@@ -5,7 +5,7 @@ import { installMockRuntime } from "../support/mocks";
 const recorder = installMockRuntime();
 import { cloudTarget, edgeTarget, EDGE_PLATFORMS, TargetArgsError } from "../../stacks/programs";
 
-const cluster = { version: "1.33", gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] };
+const cluster = { version: "1.33", publicAccessCidrs: ["203.0.113.0/24"], gpuNodeGroups: [{ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 2 }] };
 
 describe("cloudTarget from modelship/stacks", () => {
     it("takes only the fields one sets and fills the rest with the stack files' defaults", async () => {
