@@ -43,6 +43,8 @@ const REPO_ROOT = resolve(PACKAGE_ROOT, '..');
 const EDGE_FLAGS = ['--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=256m', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true', '--user', '10001:10001', '--memory', '2048m', '--memory-swap', '2048m'];
 
 type ArmName = 'native' | 'native-cgroup' | 'container' | 'container-unconfined';
+/** Extra server settings for every arm, `KEY=VALUE,KEY=VALUE` (e.g. REQUEST_LOG_LEVEL=debug to take the per-request log line out). */
+const SERVER_ENV = (process.env.BENCH_ENV ?? '').split(',').filter((kv) => kv.includes('='));
 const ARMS = (process.env.BENCH_ARMS ?? 'native,native-cgroup,container,container-unconfined').split(',') as ArmName[];
 
 function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
@@ -124,7 +126,7 @@ function startNative(x: Extracted, logFile: string, port: number, cgroup?: strin
   const log = openSync(logFile, 'a');
   const proc: ChildProcess = spawn(x.node, [join(x.app, 'dist', 'src', 'main.js')], {
     cwd: x.app,
-    env: { ...x.env, HOST: '127.0.0.1', PORT: String(port) },
+    env: { ...x.env, ...Object.fromEntries(SERVER_ENV.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])), HOST: '127.0.0.1', PORT: String(port) },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
@@ -141,7 +143,7 @@ function startNative(x: Extracted, logFile: string, port: number, cgroup?: strin
 
 async function startContainer(name: string, extra: string[], port: number): Promise<Running> {
   await sh('docker', ['rm', '-f', name]).catch(() => undefined);
-  await sh('docker', ['run', '-d', '--name', name, '--network', 'host', ...EDGE_FLAGS, ...extra, '-e', 'HOST=127.0.0.1', '-e', `PORT=${port}`, IMAGE]);
+  await sh('docker', ['run', '-d', '--name', name, '--network', 'host', ...EDGE_FLAGS, ...extra, ...SERVER_ENV.flatMap((kv) => ['-e', kv]), '-e', 'HOST=127.0.0.1', '-e', `PORT=${port}`, IMAGE]);
   return {
     async stop() {
       await sh('docker', ['stop', '-t', '30', name]);
