@@ -181,6 +181,8 @@ export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Reco
         id: MOCK_ACCOUNT_ID,
     }),
     // An assumed-role session maps to its role; any other ARN is its own issuer (as the real data source does).
+    // A role looked up by name (`aws.iam.getRoleOutput({ name })`, as the README's quick start does) exists in the mock account.
+    "aws:iam/getRole:getRole": (inputs) => ({ ...inputs, arn: arn("iam", `role/${inputs.name}`, ""), id: inputs.name, uniqueId: "AROAMOCK" }),
     "aws:iam/getSessionContext:getSessionContext": (inputs) => {
         const arn = String(inputs.arn);
         const m = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
