@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -17,6 +18,9 @@ import { DEFAULT_RUN_AS, restrictedContainerSecurityContext, restrictedPodSecuri
 import { ArgChecker, isDnsLabel, isIntInRange } from "./internal/validation";
 import { labelledNamespace } from "./internal/namespaces";
 import { checkInput, checkInputs } from "./internal/inputs";
+import { irsaTrustPolicy } from "./internal/iam";
+import { resolveServer, serverEngine, serverProblems, type ResolvedServer, type ServerArgs } from "./internal/server-profiles";
+import { cacheSizeLimit, downloadSeconds, MODEL_STORE_DEFAULTS, modelStoreProblems, modelStorePolicy, parseS3Uri, syncCommand, type ModelStoreArgs } from "./internal/model-store";
 import {
     checkCidrs,
     checkLabels,
@@ -31,6 +35,8 @@ import {
 } from "./internal/network-policy";
 
 export type { PodPeer } from "./internal/network-policy";
+export type { CustomServerArgs, EngineServerArgs, ServerArgs, ServerEngine } from "./internal/server-profiles";
+export type { ModelStoreArgs } from "./internal/model-store";
 
 export const INFERENCE_SERVICE_TYPE = "modelship:index:InferenceService";
 
@@ -108,7 +114,18 @@ export interface InferenceServiceArgs {
     namespace?: pulumi.Input<string>;
     /** Create the namespace, labelled to enforce, warn and audit the "restricted" Pod Security Standard. Default false. */
     createNamespace?: boolean;
-    /** Container port the server listens on (`PORT`), also the Service port. Default 8080. */
+    /**
+     * The serving engine: "modelship" (this library's server), "triton", "vllm", or { engine: "custom", ... }. Each
+     * profile sets the ports, probes, arguments, shared memory, scrape target and autoscaling signal from the engine's
+     * documentation (docs/serving-engines.md). Default "modelship".
+     */
+    server?: ServerArgs;
+    /**
+     * Weights from S3, synced at pod start into a node-local cache (triton, vllm, custom only): an init container
+     * running `aws s3 sync` as the pod's own IRSA role, which may read that prefix and nothing else. Default none.
+     */
+    modelStore?: ModelStoreArgs;
+    /** Container port the server listens on (`PORT`), also the Service port (modelship only: the other engines use theirs). Default 8080. */
     port?: number;
     /**
      * Port of the server's own `/metrics` listener (`METRICS_PORT`): the serving port then has no `/metrics`, and the
@@ -229,12 +246,27 @@ export function validateInferenceServiceArgs(name: string, args: InferenceServic
     if (args.port !== undefined) c.check(isIntInRange(args.port, 1024, 65535), "port", `must be a whole number from 1024 to 65535 (got ${args.port}): the server runs as non-root`);
     if (args.metricsPort !== undefined) c.check(isIntInRange(args.metricsPort, 1024, 65535), "metricsPort", `must be a whole number from 1024 to 65535 (got ${args.metricsPort}): the server runs as non-root`);
     c.check((args.metricsPort ?? d.metricsPort) !== (args.port ?? d.port), "metricsPort", `must differ from port (${args.port ?? d.port}): /metrics gets a listener of its own`);
+    const engine = serverEngine(args.server);
+    for (const [field, problem] of serverProblems(args.server, { gpu: args.gpu ?? d.gpu, hasModelStore: args.modelStore !== undefined, modelName: args.modelName })) c.check(false, field, problem);
+    if (engine !== "modelship") {
+        for (const field of ["port", "metricsPort"] as const) {
+            c.check(args[field] === undefined, field, `applies to the modelship server only: the ${engine} profile uses the engine's own ports (docs/serving-engines.md)${engine === "custom" ? "; set server.port / server.metricsPort" : ""}`);
+        }
+        if (args.autoscaling && engine === "custom")
+            c.check(typeof args.server === "object" && args.server.engine === "custom" && args.server.queueQuery !== undefined, "server.queueQuery", "is required for autoscaling a custom server: give PromQL over its queued + running requests with $SELECTOR, e.g. sum(my_queue{$SELECTOR})");
+    }
+    if (args.modelStore !== undefined) {
+        for (const [field, problem] of modelStoreProblems(args.modelStore)) c.check(false, field, problem);
+        c.check(args.serviceAccount?.roleArn === undefined, "serviceAccount.roleArn", "cannot be combined with modelStore: the component creates the pod's role, allowed to read the model store's prefix only");
+        // The reader role is autonamed "<name>-weights-<7 chars>": IAM role names hold 64 characters.
+        c.check(name.length <= 48, "name", `"${name}" is ${name.length} characters; with modelStore at most 48, so that the IAM role "${name}-weights-xxxxxxx" fits AWS's 64: shorten it`);
+    }
     if (args.gpu !== undefined) c.check(isIntInRange(args.gpu, 0, 16), "gpu", `must be a whole number of GPUs from 0 to 16 (got ${args.gpu})`);
     for (const [field, value] of Object.entries(args.resources ?? {})) {
         c.check(value === undefined || QUANTITY.test(value), `resources.${field}`, `"${value}" is not a Kubernetes quantity such as "500m", "2" or "4Gi"`);
     }
     for (const key of Object.keys(args.env ?? {})) {
-        c.check(!["PORT", "METRICS_PORT", "DEVICE", "DRAIN_TIMEOUT_MS"].includes(key), `env.${key}`, "is set by the component: use port, metricsPort, gpu or drainSeconds instead");
+        if (engine === "modelship") c.check(!["PORT", "METRICS_PORT", "DEVICE", "DRAIN_TIMEOUT_MS"].includes(key), `env.${key}`, "is set by the component: use port, metricsPort, gpu or drainSeconds instead");
     }
     const replicas = args.replicas ?? d.replicas;
     const autoscaling = args.autoscaling ?? false;
@@ -305,9 +337,26 @@ export function terminationGracePeriod(preStopSleepSeconds: number, drainSeconds
     return preStopSleepSeconds + drainSeconds + margin;
 }
 
-/** PromQL summing in-flight requests over this Deployment's pods (the Prometheus chart labels pods `namespace`/`pod`). Pure. */
+/** The Prometheus selector of this Deployment's pods (the Prometheus chart labels pods `namespace`/`pod`). Pure. */
+export function podSelector(namespace: string, deploymentName: string): string {
+    return `namespace="${namespace}",pod=~"${deploymentName}-[a-z0-9]+-[a-z0-9]+"`;
+}
+
+/** PromQL summing in-flight requests over this Deployment's pods. Pure. */
 export function inFlightQuery(namespace: string, deploymentName: string): string {
-    return `sum(${SERVER.inFlightMetric}{namespace="${namespace}",pod=~"${deploymentName}-[a-z0-9]+-[a-z0-9]+"})`;
+    return `sum(${SERVER.inFlightMetric}{${podSelector(namespace, deploymentName)}})`;
+}
+
+/** PromQL of the engine's queue signal (queued + running requests) over this Deployment's pods. Pure. */
+export function queueQuery(server: ResolvedServer, namespace: string, deploymentName: string): string {
+    const q = server.queueQuery(podSelector(namespace, deploymentName));
+    if (q === undefined) throw new Error("a custom server needs server.queueQuery to autoscale");
+    return q;
+}
+
+/** Seconds the startup probe allows: the model's load, plus its download from the model store (docs/serving-engines.md). Pure. */
+export function startupBudgetSeconds(modelLoadSeconds: number, store: ModelStoreArgs | undefined): number {
+    return modelLoadSeconds + (store ? downloadSeconds(store) : 0);
 }
 
 /** The KEDA ScaledObject spec: in-flight per pod, CPU as a floor, fast up and slow down. Pure (inputs pass through). */
@@ -317,13 +366,15 @@ export function scaledObjectSpec(opts: {
     replicas: { min: number; max: number };
     autoscaling: AutoscalingArgs;
     query: pulumi.Input<string>;
+    /** Add the CPU utilisation trigger (CPU-bound servers). Default true. */
+    cpuTrigger?: boolean;
 }): Record<string, unknown> {
     const d = INFERENCE_SERVICE_DEFAULTS;
     const a = opts.autoscaling;
     const threshold = String(a.targetInFlightPerPod ?? d.targetInFlightPerPod);
     const triggers: Record<string, unknown>[] = [
         { type: "prometheus", name: "in-flight", metadata: { serverAddress: a.prometheusUrl, query: opts.query, threshold } },
-        { type: "cpu", name: "cpu", metricType: "Utilization", metadata: { value: String(a.cpuUtilization ?? d.cpuUtilization) } },
+        ...(opts.cpuTrigger ?? true ? [{ type: "cpu", name: "cpu", metricType: "Utilization", metadata: { value: String(a.cpuUtilization ?? d.cpuUtilization) } }] : []),
     ];
     if (a.wakeQuery !== undefined) {
         triggers.push({ type: "prometheus", name: "wake", metadata: { serverAddress: a.prometheusUrl, query: a.wakeQuery, threshold, activationThreshold: "0" } });
@@ -363,7 +414,7 @@ export function scaledObjectSpec(opts: {
  * The NetworkPolicy's ingress rules: the clients (`ingressFrom` same namespace, pods, CIDRs) to the serving port, and
  * the scraping Prometheus alone to the metrics port (the server serves `/metrics` there only). Pure.
  */
-export function ingressRules(port: number, metricsPort: number, ingressFrom: IngressFromArgs = {}): k8s.types.input.networking.v1.NetworkPolicyIngressRule[] {
+export function ingressRules(port: number | number[], metricsPort: number, ingressFrom: IngressFromArgs = {}): k8s.types.input.networking.v1.NetworkPolicyIngressRule[] {
     const d = INFERENCE_SERVICE_DEFAULTS.ingressFrom;
     const clients = [
         // A podSelector alone selects pods of the policy's own namespace.
@@ -371,7 +422,7 @@ export function ingressRules(port: number, metricsPort: number, ingressFrom: Ing
         ...(ingressFrom.pods ?? []).map(podPeer),
         ...(ingressFrom.cidrs ?? []).map(cidrPeer),
     ];
-    const rules = clients.length > 0 ? [ingressRule(clients, [port])] : [];
+    const rules = clients.length > 0 ? [ingressRule(clients, Array.isArray(port) ? port : [port])] : [];
     const prometheus = ingressFrom.prometheus ?? d.prometheus;
     if (prometheus !== false) {
         rules.push(ingressRule([podPeer({ namespace: prometheus.namespace, podLabels: prometheus.podLabels ?? { ...PROMETHEUS_POD_LABELS } })], [metricsPort]));
@@ -381,14 +432,15 @@ export function ingressRules(port: number, metricsPort: number, ingressFrom: Ing
 
 /** The NetworkPolicy spec: ingress to the serving port from `ingressFrom` only; egress to cluster DNS and the given CIDRs. Pure. */
 export function networkPolicySpec(
-    podSelector: Record<string, string>,
-    port: number,
+    selector: Record<string, string>,
+    port: number | number[],
     metricsPort: number,
     egressCidrs: pulumi.Input<string>[],
     ingressFrom: IngressFromArgs = {},
+    httpsEgressCidrs: pulumi.Input<string>[] = [],
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
-        podSelector: { matchLabels: podSelector },
+        podSelector: { matchLabels: selector },
         policyTypes: ["Ingress", "Egress"],
         ingress: ingressRules(port, metricsPort, ingressFrom),
         egress: [
@@ -400,8 +452,24 @@ export function networkPolicySpec(
                 ],
             },
             ...egressCidrs.map((cidr) => ({ to: [cidrPeer(cidr)] })),
+            // The model store's sync: S3 and STS over HTTPS only.
+            ...(httpsEgressCidrs.length > 0 ? [{ to: httpsEgressCidrs.map(cidrPeer), ports: [{ protocol: "TCP", port: 443 }] }] : []),
         ],
     };
+}
+
+/** The server container's ports: serving, metrics (when on a listener of its own) and the engine's others. Pure. */
+export function containerPorts(server: ResolvedServer): k8s.types.input.core.v1.ContainerPort[] {
+    return [
+        { name: "http", containerPort: server.port, protocol: "TCP" },
+        ...(server.metricsPort !== server.port ? [{ name: "metrics", containerPort: server.metricsPort, protocol: "TCP" }] : []),
+        ...server.extraPorts.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: "TCP" })),
+    ];
+}
+
+/** The Service's ports, one per container port (metrics for a ServiceMonitor; the NetworkPolicy still admits only Prometheus). Pure. */
+export function servicePorts(server: ResolvedServer): k8s.types.input.core.v1.ServicePort[] {
+    return containerPorts(server).map((p) => ({ name: p.name as string, port: p.containerPort as number, targetPort: p.name as string, protocol: "TCP" }));
 }
 
 /** What every step of an {@link InferenceService} shares: its name, labels, namespace and the objects to wait for. */
@@ -414,6 +482,8 @@ interface ServiceContext {
     nsDeps: pulumi.Resource[];
     port: number;
     metricsPort: number;
+    /** The serving engine's profile. */
+    server: ResolvedServer;
 }
 
 /**
@@ -449,6 +519,10 @@ export class InferenceService extends pulumi.ComponentResource {
     readonly serviceAccount: k8s.core.v1.ServiceAccount | undefined;
     /** The namespace, when `createNamespace`. */
     readonly namespaceResource: k8s.core.v1.Namespace | undefined;
+    /** The role that reads the model store (IRSA), when `modelStore` is set. */
+    readonly modelStoreRole: aws.iam.Role | undefined;
+    /** The serving engine ("modelship", "triton", "vllm" or "custom"). */
+    readonly engine: string;
 
     constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateInferenceServiceArgs(name, args);
@@ -457,18 +531,31 @@ export class InferenceService extends pulumi.ComponentResource {
         const d = INFERENCE_SERVICE_DEFAULTS;
         const labels = appLabels(COMPONENT_LABEL, name);
         const ns = args.createNamespace ?? d.createNamespace ? labelledNamespace(`${name}-ns`, { name: args.namespace as string, level: "restricted", labels }, { parent: this }) : undefined;
+        const server = resolveServer(args.server, {
+            gpu: args.gpu ?? d.gpu,
+            modelName: args.modelName,
+            modelPath: args.modelStore ? (args.modelStore.mountPath ?? MODEL_STORE_DEFAULTS.mountPath) : undefined,
+            drainSeconds: args.drainSeconds ?? d.drainSeconds,
+            port: args.port,
+            metricsPort: args.metricsPort,
+        });
         const ctx: ServiceContext = {
             name,
             labels,
             selector: selectorLabels(COMPONENT_LABEL, name),
             namespace: ns ? ns.metadata.name : pulumi.output(args.namespace ?? d.namespace),
             nsDeps: ns ? [ns] : [],
-            port: args.port ?? d.port,
-            metricsPort: args.metricsPort ?? d.metricsPort,
+            port: server.port,
+            metricsPort: server.metricsPort,
+            server,
         };
 
-        const account = this.createServiceAccount(ctx, args);
-        this.deployment = this.createDeployment(ctx, args, account.name);
+        this.engine = server.engine;
+        const store = args.modelStore ? this.createModelStoreRole(ctx, args, args.modelStore) : undefined;
+        this.modelStoreRole = store?.role;
+        const account = this.createServiceAccount(ctx, args, store?.role);
+        // The pods sync the weights as soon as they start: the role's policy must exist by then.
+        this.deployment = this.createDeployment(ctx, args, account.name, store ? [store.policy] : []);
         this.service = this.createService(ctx);
         this.podDisruptionBudget = this.createDisruptionBudget(ctx);
         this.networkPolicy = args.networkPolicy ?? d.networkPolicy ? this.createNetworkPolicy(ctx, args) : undefined;
@@ -491,11 +578,36 @@ export class InferenceService extends pulumi.ComponentResource {
         });
     }
 
+    /** The model store's reader role: assumable by this service's account only, reading the store's prefix only. */
+    private createModelStoreRole(ctx: ServiceContext, args: InferenceServiceArgs, store: ModelStoreArgs): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
+        const loc = parseS3Uri(store.s3Uri)!;
+        const role = new aws.iam.Role(
+            `${ctx.name}-weights`,
+            {
+                description: `Lets InferenceService ${ctx.name} read its weights from s3://${loc.bucket}/${loc.prefix}/ (IRSA)`,
+                assumeRolePolicy: irsaTrustPolicy({
+                    oidcProviderArn: store.cluster.oidcProviderArn,
+                    oidcProviderUrl: store.cluster.oidcProviderUrl,
+                    namespace: ctx.namespace,
+                    serviceAccount: args.serviceAccount?.name ?? ctx.name,
+                }),
+            },
+            { parent: this },
+        );
+        const policy = new aws.iam.RolePolicy(
+            `${ctx.name}-weights`,
+            { role: role.name, policy: aws.getPartitionOutput({}, { parent: this }).partition.apply((partition) => JSON.stringify(modelStorePolicy(loc, { partition, kmsKeyArn: store.kmsKeyArn }))) },
+            { parent: this },
+        );
+        return { role, policy };
+    }
+
     /** The pods' service account: a dedicated one with no API token, unless the pod needs AWS (IRSA) or names an existing one. */
-    private createServiceAccount(ctx: ServiceContext, args: InferenceServiceArgs): { name: pulumi.Output<string>; resource?: k8s.core.v1.ServiceAccount } {
+    private createServiceAccount(ctx: ServiceContext, args: InferenceServiceArgs, storeRole?: aws.iam.Role): { name: pulumi.Output<string>; resource?: k8s.core.v1.ServiceAccount } {
         const sa = args.serviceAccount;
-        if (sa?.name !== undefined && sa.roleArn === undefined) return { name: pulumi.output(sa.name) };
-        const needsToken = sa?.roleArn !== undefined;
+        if (sa?.name !== undefined && sa.roleArn === undefined && storeRole === undefined) return { name: pulumi.output(sa.name) };
+        const roleArn: pulumi.Input<string> | undefined = storeRole?.arn ?? sa?.roleArn;
+        const needsToken = roleArn !== undefined;
         const resource = new k8s.core.v1.ServiceAccount(
             `${ctx.name}-sa`,
             {
@@ -503,7 +615,7 @@ export class InferenceService extends pulumi.ComponentResource {
                     name: sa?.name ?? ctx.name,
                     namespace: ctx.namespace,
                     labels: ctx.labels,
-                    ...(needsToken ? { annotations: { [IRSA_ROLE_ANNOTATION]: sa!.roleArn! } } : {}),
+                    ...(needsToken ? { annotations: { [IRSA_ROLE_ANNOTATION]: roleArn } } : {}),
                 },
                 automountServiceAccountToken: needsToken,
             },
@@ -513,23 +625,30 @@ export class InferenceService extends pulumi.ComponentResource {
     }
 
     /** The hardened Deployment: pinned image, restricted security contexts, probes, graceful drain, GPU scheduling. */
-    private createDeployment(ctx: ServiceContext, args: InferenceServiceArgs, serviceAccountName: pulumi.Output<string>): k8s.apps.v1.Deployment {
+    private createDeployment(ctx: ServiceContext, args: InferenceServiceArgs, serviceAccountName: pulumi.Output<string>, awsDeps: pulumi.Resource[]): k8s.apps.v1.Deployment {
         const d = INFERENCE_SERVICE_DEFAULTS;
-        const { name, port, metricsPort, labels, selector } = ctx;
+        const { name, port, metricsPort, labels, selector, server } = ctx;
         const gpu = args.gpu ?? d.gpu;
         const replicas = args.replicas ?? d.replicas;
         const drainSeconds = args.drainSeconds ?? d.drainSeconds;
         const preStopSleep = args.preStopSleepSeconds ?? d.preStopSleepSeconds;
         const runAs: RunAs = { ...DEFAULT_RUN_AS, ...(args.runAs ?? {}) };
-        const needsToken = args.serviceAccount?.roleArn !== undefined;
+        const needsToken = args.serviceAccount?.roleArn !== undefined || args.modelStore !== undefined;
+        const store = args.modelStore;
+        const storeLoc = store ? parseS3Uri(store.s3Uri)! : undefined;
+        const storePath = store?.mountPath ?? MODEL_STORE_DEFAULTS.mountPath;
         const image = pinnedImage(name, args.image, args.allowMutableTag ?? d.allowMutableTag);
 
         const env: k8s.types.input.core.v1.EnvVar[] = [
-            { name: "PORT", value: String(port) },
-            { name: "METRICS_PORT", value: String(metricsPort) },
-            { name: "DEVICE", value: gpu > 0 ? "cuda" : "cpu" },
-            { name: "DRAIN_TIMEOUT_MS", value: String(drainSeconds * 1000) },
-            ...(args.modelName !== undefined ? [{ name: "MODEL_NAME", value: args.modelName }] : []),
+            ...(server.readsModelshipEnv
+                ? [
+                      { name: "PORT", value: String(port) },
+                      { name: "METRICS_PORT", value: String(metricsPort) },
+                      { name: "DEVICE", value: gpu > 0 ? "cuda" : "cpu" },
+                      { name: "DRAIN_TIMEOUT_MS", value: String(drainSeconds * 1000) },
+                      ...(args.modelName !== undefined ? [{ name: "MODEL_NAME", value: args.modelName }] : []),
+                  ]
+                : server.env),
             ...Object.keys(args.env ?? {})
                 .sort()
                 .map((key) => ({ name: key, value: args.env![key] })),
@@ -548,6 +667,46 @@ export class InferenceService extends pulumi.ComponentResource {
         const limits: Record<string, string> = { memory: r.memoryLimit ?? r.memory ?? d.memory };
         if (r.cpuLimit !== undefined) limits.cpu = r.cpuLimit;
         if (gpu > 0) limits[GPU_RESOURCE] = String(gpu);
+
+        const cacheSize = store ? cacheSizeLimit(store) : undefined;
+        const volumes: k8s.types.input.core.v1.Volume[] = [
+            { name: "tmp", emptyDir: { sizeLimit: args.scratchSize ?? d.scratchSize } },
+            ...server.scratch.map((v) => ({ name: v.name, emptyDir: { sizeLimit: args.scratchSize ?? d.scratchSize } })),
+            // Memory-backed /dev/shm (counted against the memory limit): the container runtime's default is 64 MiB.
+            ...(server.sharedMemory ? [{ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: server.sharedMemory } }] : []),
+            // The node-local weights cache, bounded; the pod requests that much ephemeral storage to land on a node with room.
+            ...(store ? [{ name: "weights", emptyDir: { sizeLimit: cacheSize } }] : []),
+        ];
+        const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
+            { name: "tmp", mountPath: "/tmp" },
+            ...server.scratch.map((v) => ({ name: v.name, mountPath: v.mountPath })),
+            ...(server.sharedMemory ? [{ name: "dshm", mountPath: "/dev/shm" }] : []),
+            ...(store ? [{ name: "weights", mountPath: storePath, readOnly: true }] : []),
+        ];
+        const initContainers: k8s.types.input.core.v1.Container[] | undefined =
+            store && storeLoc
+                ? [
+                      {
+                          name: "fetch-weights",
+                          image: pinnedImage(name, store.syncImage, false),
+                          command: syncCommand(storeLoc, storePath),
+                          env: [
+                              // The AWS CLI writes its config and credential caches under HOME: the root filesystem is read-only.
+                              { name: "HOME", value: "/tmp" },
+                              { name: "AWS_RETRY_MODE", value: "adaptive" },
+                              ...(store.region !== undefined ? [{ name: "AWS_REGION", value: store.region }] : []),
+                          ],
+                          resources: { requests: { cpu: "1", memory: "512Mi" }, limits: { memory: "1Gi" } },
+                          securityContext: restrictedContainerSecurityContext(runAs),
+                          volumeMounts: [
+                              { name: "tmp", mountPath: "/tmp" },
+                              { name: "weights", mountPath: storePath },
+                          ],
+                      },
+                  ]
+                : undefined;
+        const requests: Record<string, string> = { cpu: r.cpu ?? d.cpu, memory: r.memory ?? d.memory };
+        if (cacheSize !== undefined) requests["ephemeral-storage"] = cacheSize;
 
         const probe = (path: string, periodSeconds: number, failureThreshold: number, timeoutSeconds: number) => ({
             httpGet: { path, port: "http" },
@@ -572,7 +731,7 @@ export class InferenceService extends pulumi.ComponentResource {
                             annotations: {
                                 "prometheus.io/scrape": "true",
                                 "prometheus.io/port": String(metricsPort),
-                                "prometheus.io/path": SERVER.metricsPath,
+                                "prometheus.io/path": server.metricsPath,
                                 // The /tmp emptyDir is scratch: without this, cluster-autoscaler never removes the node.
                                 [SAFE_TO_EVICT_ANNOTATION]: "true",
                             },
@@ -591,31 +750,36 @@ export class InferenceService extends pulumi.ComponentResource {
                                 whenUnsatisfiable: "ScheduleAnyway",
                                 labelSelector: { matchLabels: selector },
                             })),
+                            initContainers,
                             containers: [
                                 {
                                     name: "server",
                                     image,
-                                    ports: [
-                                        { name: "http", containerPort: port, protocol: "TCP" },
-                                        { name: "metrics", containerPort: metricsPort, protocol: "TCP" },
-                                    ],
+                                    ...(server.command ? { command: server.command } : {}),
+                                    ...(server.args.length > 0 ? { args: server.args } : {}),
+                                    ports: containerPorts(server),
                                     env,
                                     envFrom,
-                                    resources: { requests: { cpu: r.cpu ?? d.cpu, memory: r.memory ?? d.memory }, limits },
+                                    resources: { requests, limits },
                                     securityContext: restrictedContainerSecurityContext(runAs),
-                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                                    startupProbe: probe(SERVER.readyPath, d.startupPeriodSeconds, startupFailureThreshold(args.modelLoadSeconds ?? d.modelLoadSeconds, d.startupPeriodSeconds), 3),
-                                    readinessProbe: probe(SERVER.readyPath, 5, 2, 3),
-                                    livenessProbe: probe(SERVER.livePath, 10, 3, 5),
+                                    volumeMounts,
+                                    startupProbe: probe(
+                                        server.readyPath,
+                                        d.startupPeriodSeconds,
+                                        startupFailureThreshold(startupBudgetSeconds(args.modelLoadSeconds ?? d.modelLoadSeconds, store), d.startupPeriodSeconds),
+                                        3,
+                                    ),
+                                    readinessProbe: probe(server.readyPath, 5, 2, 3),
+                                    livenessProbe: probe(server.livePath, 10, 3, 5),
                                     ...(preStopSleep > 0 ? { lifecycle: { preStop: { exec: { command: ["sleep", String(preStopSleep)] } } } } : {}),
                                 },
                             ],
-                            volumes: [{ name: "tmp", emptyDir: { sizeLimit: args.scratchSize ?? d.scratchSize } }],
+                            volumes,
                         },
                     },
                 },
             },
-            { parent: this, dependsOn: [...ctx.nsDeps, ...secretDeps] },
+            { parent: this, dependsOn: [...ctx.nsDeps, ...secretDeps, ...awsDeps] },
         );
     }
 
@@ -628,11 +792,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 spec: {
                     type: "ClusterIP",
                     selector: ctx.selector,
-                    ports: [
-                        { name: "http", port: ctx.port, targetPort: "http", protocol: "TCP" },
-                        // For a ServiceMonitor; the NetworkPolicy still admits only the scraping Prometheus.
-                        { name: "metrics", port: ctx.metricsPort, targetPort: "metrics", protocol: "TCP" },
-                    ],
+                    ports: servicePorts(ctx.server),
                 },
             },
             { parent: this, dependsOn: ctx.nsDeps },
@@ -666,21 +826,31 @@ export class InferenceService extends pulumi.ComponentResource {
         };
         return new k8s.networking.v1.NetworkPolicy(
             `${ctx.name}-netpol`,
-            { metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels }, spec: networkPolicySpec(ctx.selector, ctx.port, ctx.metricsPort, egressCidrs, ingressFrom) },
+            {
+                metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
+                spec: networkPolicySpec(
+                    ctx.selector,
+                    [ctx.port, ...ctx.server.extraPorts.map((p) => p.containerPort)],
+                    ctx.metricsPort,
+                    egressCidrs,
+                    ingressFrom,
+                    args.modelStore ? (args.modelStore.egressCidrs ?? [...MODEL_STORE_DEFAULTS.egressCidrs]) : [],
+                ),
+            },
             { parent: this, dependsOn: ctx.nsDeps },
         );
     }
 
     /** The KEDA ScaledObject scaling the Deployment on in-flight requests. */
     private createScaledObject(ctx: ServiceContext, autoscaling: AutoscalingArgs, replicas: { min: number; max: number }, deployment: k8s.apps.v1.Deployment): k8s.apiextensions.CustomResource {
-        const query = ctx.namespace.apply((ns) => inFlightQuery(ns, ctx.name));
+        const query = ctx.namespace.apply((ns) => queueQuery(ctx.server, ns, ctx.name));
         return new k8s.apiextensions.CustomResource(
             `${ctx.name}-scaler`,
             {
                 apiVersion: "keda.sh/v1alpha1",
                 kind: "ScaledObject",
                 metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
-                spec: scaledObjectSpec({ deploymentName: ctx.name, namespace: ctx.namespace, replicas, autoscaling, query }),
+                spec: scaledObjectSpec({ deploymentName: ctx.name, namespace: ctx.namespace, replicas, autoscaling, query, cpuTrigger: ctx.server.cpuTrigger }),
             },
             { parent: this, dependsOn: [deployment] },
         );
@@ -696,7 +866,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
                 spec: {
                     selector: { matchLabels: ctx.selector },
-                    endpoints: [{ port: "metrics", path: SERVER.metricsPath, interval: "15s" }],
+                    endpoints: [{ port: ctx.metricsPort === ctx.port ? "http" : "metrics", path: ctx.server.metricsPath, interval: "15s" }],
                 },
             },
             { parent: this, dependsOn: [service] },
