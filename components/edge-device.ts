@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgChecker, isIntInRange } from "./internal/validation";
 import { isDigestRef, registryHost } from "./internal/image-ref";
 import { checkInput, isPlain } from "./internal/inputs";
+import { resolveServer, serverEngine, serverProblems, type ResolvedServer, type ServerArgs } from "./internal/server-profiles";
 
 export const EDGE_DEVICE_TYPE = "modelship:index:EdgeDevice";
 
@@ -49,8 +50,16 @@ export interface EdgeDeviceArgs {
     registryAuth?: EdgeRegistryAuth;
     /** Port published on the device. Default 5000 (as in `docker run -p 5000:…`). */
     hostPort?: number;
-    /** Port the server listens on in the container. Default 8080. */
+    /** Port the server listens on in the container (modelship only; the other profiles use the engine's port). Default 8080. */
     containerPort?: number;
+    /**
+     * The serving engine: "modelship" (default), "triton", "vllm" or { engine: "custom", ... }, as for
+     * `InferenceService` (docs/serving-engines.md): sets the container's port, command, arguments, environment,
+     * shared memory and health check.
+     */
+    server?: ServerArgs;
+    /** A directory on the device holding the weights (Triton's model repository, vLLM's model), mounted read-only at /models. Default none. */
+    modelsHostPath?: string;
     /** Expose the device's GPUs (`--gpus all`); the image's `DEVICE` setting decides whether the server uses them. Default false. */
     gpus?: boolean;
     /** Model name the server serves. Default: the image's default. */
@@ -82,7 +91,33 @@ export const EDGE_DEVICE_DEFAULTS = {
     healthTimeout: "3s",
     healthRetries: 3,
     healthStartPeriod: "120s",
+    /** Writable cache of the Triton/vLLM profiles (in memory; exec allowed: compiled kernels are loaded from it). */
+    engineCacheTmpfs: "rw,nosuid,size=1g",
 } as const;
+
+/** `docker run`'s `--shm-size` in MB for a profile's shared memory ("2Gi" -> 2048). Pure. */
+export function shmSizeMb(size: string | undefined): number | undefined {
+    if (size === undefined) return undefined;
+    const m = /^([0-9]+)(Mi|Gi)$/.exec(size);
+    return m ? Number(m[1]) * (m[2] === "Gi" ? 1024 : 1) : undefined;
+}
+
+/**
+ * The container's health check for a profile. modelship's image has node (no curl); Triton's and vLLM's have
+ * python3. A custom server gets none (the image's own HEALTHCHECK, if any, applies). Pure.
+ */
+export function edgeHealthTest(server: ResolvedServer): string[] | undefined {
+    const url = `http://127.0.0.1:${server.port}${server.readyPath}`;
+    switch (server.engine) {
+        case "modelship":
+            return ["CMD", "node", "-e", `fetch('${url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`];
+        case "triton":
+        case "vllm":
+            return ["CMD", "python3", "-c", `import urllib.request;urllib.request.urlopen('${url}',timeout=2)`];
+        default:
+            return undefined;
+    }
+}
 
 const HOST = /^(ssh:\/\/[^@\s/]+@[^\s/:]+(:\d+)?|tcp:\/\/[^\s/]+:\d+|unix:\/\/\/\S+)$/;
 
@@ -151,6 +186,9 @@ export function validateEdgeDeviceArgs(name: string, args: EdgeDeviceArgs): void
     const uid = /^(\d+)(:\d+)?$/.exec(user);
     c.check(uid !== null && Number(uid[1]) !== 0, "user", `"${user}" must be a numeric non-root uid[:gid], e.g. "10001:10001"`);
     if (args.memoryMb !== undefined) c.check(isIntInRange(args.memoryMb, 64, 1024 * 1024), "memoryMb", `must be a whole number of MiB from 64 to 1048576 (got ${args.memoryMb})`);
+    for (const [field, problem] of serverProblems(args.server, { gpu: args.gpus ? 1 : 0, hasModelStore: false })) c.check(false, field, problem);
+    if (serverEngine(args.server) !== "modelship") c.check(args.containerPort === undefined, "containerPort", "applies to the modelship server only: the engine profiles listen on their own port (set server.port for a custom server)");
+    if (args.modelsHostPath !== undefined) c.check(/^\/[A-Za-z0-9._/-]*$/.test(args.modelsHostPath) && !args.modelsHostPath.includes(".."), "modelsHostPath", `"${args.modelsHostPath}" must be an absolute directory path on the device, e.g. /srv/models`);
     if (args.platform !== undefined) c.check(/^linux\/(amd64|arm64|arm\/v7)$/.test(args.platform), "platform", `"${args.platform}" is not one of linux/amd64, linux/arm64, linux/arm/v7`);
     c.done();
 }
@@ -200,7 +238,8 @@ export class EdgeDevice extends pulumi.ComponentResource {
         });
         const d = EDGE_DEVICE_DEFAULTS;
         const memoryMb = args.memoryMb ?? d.memoryMb;
-        const containerPort = args.containerPort ?? d.containerPort;
+        const server = resolveServer(args.server, { gpu: args.gpus ? 1 : 0, modelName: args.modelName, drainSeconds: 25, port: args.containerPort ?? d.containerPort, modelPath: args.modelsHostPath ? "/models" : undefined });
+        const containerPort = server.port;
         const hostPort = args.hostPort ?? d.hostPort;
 
         const image = checkInput({ component: "EdgeDevice", name, field: "image" }, args.image, (ref) =>
@@ -229,8 +268,11 @@ export class EdgeDevice extends pulumi.ComponentResource {
         );
         const remoteImage = this.remoteImage;
 
-        const env: Record<string, pulumi.Input<string>> = { PORT: String(containerPort), ...(args.env ?? {}) };
-        if (args.modelName) env.MODEL_NAME = args.modelName;
+        const env: Record<string, pulumi.Input<string>> = server.readsModelshipEnv
+            ? { PORT: String(containerPort), ...(args.env ?? {}) }
+            : { ...Object.fromEntries(server.env.map((e) => [e.name, e.value])), ...(args.env ?? {}) };
+        if (args.modelName && server.readsModelshipEnv) env.MODEL_NAME = args.modelName;
+        const healthTest = edgeHealthTest(server);
         const envs = pulumi
             .all(Object.entries(env).map(([k, v]) => pulumi.output(v).apply((value) => `${k}=${value}`)))
             .apply((pairs) => pairs.sort());
@@ -243,7 +285,11 @@ export class EdgeDevice extends pulumi.ComponentResource {
                 restart: d.restart,
                 user: args.user ?? d.user,
                 readOnly: true,
-                tmpfs: d.tmpfs,
+                tmpfs: { ...d.tmpfs, ...Object.fromEntries(server.scratch.map((v) => [v.mountPath, d.engineCacheTmpfs])) },
+                ...(server.command ? { entrypoints: server.command } : {}),
+                ...(server.args.length > 0 ? { command: server.args } : {}),
+                shmSize: shmSizeMb(server.sharedMemory),
+                mounts: args.modelsHostPath ? [{ type: "bind", source: args.modelsHostPath, target: "/models", readOnly: true }] : undefined,
                 capabilities: { drops: ["ALL"] },
                 securityOpts: ["no-new-privileges:true"],
                 gpus: args.gpus ? "all" : undefined,
@@ -253,19 +299,10 @@ export class EdgeDevice extends pulumi.ComponentResource {
                 ports: [{ internal: containerPort, external: hostPort, protocol: "tcp" }],
                 stopSignal: "SIGTERM",
                 stopTimeout: d.stopTimeoutSeconds,
-                healthcheck: {
-                    // The image has node and no curl/wget: ask the server's own readiness endpoint.
-                    tests: [
-                        "CMD",
-                        "node",
-                        "-e",
-                        `fetch('http://127.0.0.1:${containerPort}/v2/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
-                    ],
-                    interval: d.healthInterval,
-                    timeout: d.healthTimeout,
-                    retries: d.healthRetries,
-                    startPeriod: d.healthStartPeriod,
-                },
+                // The server's own readiness endpoint, asked with what the image has (edgeHealthTest).
+                healthcheck: healthTest
+                    ? { tests: healthTest, interval: d.healthInterval, timeout: d.healthTimeout, retries: d.healthRetries, startPeriod: d.healthStartPeriod }
+                    : undefined,
                 logDriver: "json-file",
                 logOpts: { "max-size": "10m", "max-file": "3" },
             },
