@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
-import { accountUniqueName, type CloudConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
+import { accountUniqueName, type CloudConfig, configEngine, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
     /** Secret values by name (Pulumi secrets), wired into the pods. */
@@ -12,8 +12,14 @@ export interface CloudTargetArgs extends CloudConfig {
 }
 
 export interface CloudTargetOutputs {
-    registry: ImageRegistry;
-    image: InferenceImage;
+    /** Undefined when the engine's published image runs as is (service.server triton/vllm): nothing is built. */
+    registry?: ImageRegistry;
+    /** Undefined when the engine's published image runs as is. */
+    image?: InferenceImage;
+    /** The image the service runs: the built image's digest, or `service.serverImage`. */
+    imageRef: pulumi.Output<string>;
+    /** What happened to the image build, for the plan and `pulumi stack output`: "InferenceImage (gpu)" or why none. */
+    imageBuild: string;
     cluster: GpuCluster;
     addons: ServingAddons;
     secrets?: SecretWiring;
@@ -23,22 +29,12 @@ export interface CloudTargetOutputs {
 /** Builds the cloud target from its configuration. Callable from any Pulumi program. */
 export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOptions): CloudTargetOutputs {
     const prefix = args.name;
-    // One served name for the image's build arg and every deployment's MODEL_NAME; a missing model file fails here.
-    const served = servedModel(args);
-    const registry = new ImageRegistry(
-        prefix,
-        repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()),
-        opts,
-    );
-    const image = new InferenceImage(
-        `${prefix}-image`,
-        {
-            ...imageBuildArgs(args.image, { target: "gpu", platforms: ["linux/amd64"] }),
-            model: served.model,
-            registry,
-        },
-        opts,
-    );
+    const svc = args.service;
+    const engine = configEngine(svc.server);
+    // Triton and vLLM run their published image as is: no registry, no build (the plan says so).
+    const built = engine === "modelship" ? buildImage(args, opts) : undefined;
+    const imageRef = built ? built.image.ref : pulumi.output(svc.serverImage!);
+    const served = engine === "modelship" ? servedModel(args) : { modelName: args.modelName };
     const cluster = new GpuCluster(
         `${prefix}-cluster`,
         {
@@ -53,14 +49,13 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             gpuNodeGroups: args.cluster.gpuNodeGroups,
             scaleDownDelay: args.cluster.scaleDownDelay,
             // The nodes pull the served image from this registry and from no other repository of the account.
-            imageRepositoryArns: [registry.repositoryArn],
+            imageRepositoryArns: built ? [built.registry.repositoryArn] : [],
         },
         opts,
     );
     const onCluster = { ...opts, provider: cluster.provider };
     const addons = new ServingAddons(`${prefix}-addons`, {}, onCluster);
 
-    const svc = args.service;
     const secrets =
         Object.keys(args.secretValues).length > 0
             ? new SecretWiring(`${prefix}-secrets`, {
@@ -77,10 +72,12 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const service = new InferenceService(
         `${prefix}-server`,
         {
-            image: image.ref,
+            image: imageRef,
+            server: svc.server,
+            modelStore: svc.modelStore && { ...svc.modelStore, cluster },
             namespace: svc.namespace,
             createNamespace: secrets === undefined,
-            port: svc.port,
+            port: engine === "modelship" ? svc.port : undefined,
             modelName: served.modelName,
             gpu: svc.gpusPerPod,
             scheduling: svc.gpusPerPod > 0 ? cluster.gpuScheduling : undefined,
@@ -95,5 +92,24 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         },
         { ...onCluster, dependsOn: [addons] },
     );
-    return { registry, image, cluster, addons, secrets, service };
+    const imageBuild = built ? "InferenceImage (gpu target), pushed to the stack's ImageRegistry" : `skipped: service.server "${engine}" runs its published image ${svc.serverImage} as is`;
+    return { registry: built?.registry, image: built?.image, imageRef, imageBuild, cluster, addons, secrets, service };
+}
+
+/** The registry and the image build of the modelship server. */
+function buildImage(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOptions): { registry: ImageRegistry; image: InferenceImage } {
+    const prefix = args.name;
+    // One served name for the image's build arg and every deployment's MODEL_NAME; a missing model file fails here.
+    const served = servedModel(args);
+    const registry = new ImageRegistry(prefix, repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()), opts);
+    const image = new InferenceImage(
+        `${prefix}-image`,
+        {
+            ...imageBuildArgs(args.image, { target: "gpu", platforms: ["linux/amd64"] }),
+            model: served.model,
+            registry,
+        },
+        opts,
+    );
+    return { registry, image };
 }

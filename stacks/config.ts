@@ -204,6 +204,40 @@ const replicasSchema = z
     .strict()
     .refine((r) => r.max >= r.min, { message: "max must be >= min" });
 
+const digestRef = z.string().regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/, "expected an image pinned by digest: repo@sha256:<64 hex>");
+
+/** `service.server`: the serving engine (docs/serving-engines.md). */
+const serverSchema = z.union([
+    z.enum(["modelship", "triton", "vllm"]),
+    z
+        .object({
+            engine: z.enum(["triton", "vllm"]),
+            extraArgs: z.array(z.string().min(1)).optional(),
+            sharedMemory: z.string().regex(/^[0-9]+(Mi|Gi)$/, 'expected a size such as "2Gi"').optional(),
+            modelRepository: z.string().startsWith("/", "expected an absolute path").optional(),
+        })
+        .strict(),
+]);
+
+/** `service.modelStore`: weights in S3, synced at pod start (see InferenceService modelStore). The cluster is the stack's. */
+const modelStoreSchema = z
+    .object({
+        s3Uri: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^*?]+$/, "expected s3://bucket/prefix (the prefix holding this model's weights)"),
+        sizeGb: z.number().positive(),
+        syncImage: digestRef,
+        region: region.optional(),
+        downloadMBps: z.number().positive().optional(),
+        downloadSeconds: positiveInt.optional(),
+        cacheSize: z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/, 'expected a size such as "40Gi"').optional(),
+        kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:/, "expected a KMS key ARN").optional(),
+    })
+    .strict();
+
+/** The engine a `service.server` value names. Pure. */
+export function configEngine(server: z.infer<typeof serverSchema> | undefined): "modelship" | "triton" | "vllm" {
+    return server === undefined ? "modelship" : typeof server === "string" ? server : server.engine;
+}
+
 const serviceSchema = z
     .object({
         namespace: serviceNamespace.default("inference"),
@@ -214,9 +248,26 @@ const serviceSchema = z
         memory: z.string().optional(),
         modelLoadSeconds: positiveInt.optional(),
         egressCidrs: z.array(cidr).default([]),
+        /** The serving engine. Default "modelship" (the image this stack builds). */
+        server: serverSchema.default("modelship"),
+        /** The engine's image as published, pinned by digest (triton, vllm): no image is built. */
+        serverImage: digestRef.optional(),
+        modelStore: modelStoreSchema.optional(),
     })
     .strict()
-    .default({ namespace: "inference", replicas: { min: 1, max: 4 }, gpusPerPod: 1, port: 8080, egressCidrs: [] });
+    .refine((s) => configEngine(s.server) === "modelship" || s.serverImage !== undefined, {
+        message: 'is required with server triton or vllm: the engine\'s published image pinned by digest, e.g. "nvcr.io/nvidia/tritonserver@sha256:<64 hex>" (no image is built)',
+        path: ["serverImage"],
+    })
+    .refine((s) => configEngine(s.server) !== "modelship" || s.serverImage === undefined, {
+        message: "applies to server triton or vllm only: the modelship server runs the image this stack builds",
+        path: ["serverImage"],
+    })
+    .refine((s) => configEngine(s.server) !== "modelship" || s.modelStore === undefined, {
+        message: "applies to server triton or vllm only: the modelship server has its model baked into the image (modelship:model)",
+        path: ["modelStore"],
+    })
+    .default({ namespace: "inference", replicas: { min: 1, max: 4 }, gpusPerPod: 1, port: 8080, egressCidrs: [], server: "modelship" });
 
 /** Name of a secret config key (`modelship:<name>`, set with `pulumi config set --secret`). */
 const secretKeyName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the name of a secret config key, e.g. gw02TlsKey");
@@ -293,7 +344,13 @@ export const edgeSchema = z
         message: "only applies with rolesAnywhereTrustAnchorArn (certificates authenticated by that anchor): set the anchor, or remove deviceSubjects",
         path: ["deviceSubjects"],
     });
-export const hybridSchema = z.object({ ...common, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema }).strict();
+export const hybridSchema = z
+    .object({ ...common, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema })
+    .strict()
+    .refine((c) => configEngine(c.service.server) === "modelship", {
+        message: "must be modelship for the hybrid target: the on-prem cluster runs the image this stack builds, and has no IRSA for a model store (use the cloud target for triton/vllm)",
+        path: ["service", "server"],
+    });
 
 export type CloudConfig = z.infer<typeof cloudSchema>;
 

@@ -40,7 +40,7 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
         `${prefix}-server`,
         {
             // The very digest the cloud runs: one build, two clusters.
-            image: cloud.image.ref,
+            image: cloud.imageRef,
             namespace: o.namespace,
             createNamespace: secrets === undefined,
             port: o.port,

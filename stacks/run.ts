@@ -14,6 +14,7 @@ import {
     pulumiConfigGetter,
     requireSecretConfig,
     servedModel,
+    configEngine,
     type Target,
     unknownKeyProblems,
 } from "./config";
@@ -69,10 +70,10 @@ export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE), allKeys: 
         case "cloud": {
             const c = check("cloud", () => parseTargetConfig("cloud", get), (c) => c.secrets);
             const secretValues = secretsOf(c ? c.secrets : listedSecrets());
-            if (c) problems.check(() => servedModel(c));
+            if (c && configEngine(c.service.server) === "modelship") problems.check(() => servedModel(c));
             problems.done();
             const out = cloudTarget({ ...c!, secretValues });
-            return { target, outputs: { endpoint: out.service.endpoint, imageRef: out.image.ref, kubeconfig: out.cluster.kubeconfig, clusterName: out.cluster.clusterName } };
+            return { target, outputs: { endpoint: out.service.endpoint, imageRef: out.imageRef, imageBuild: out.imageBuild, kubeconfig: out.cluster.kubeconfig, clusterName: out.cluster.clusterName } };
         }
         case "edge": {
             const c = check("edge", () => parseTargetConfig("edge", get), (c) => [...c.secrets, ...deviceTlsKeys(c)]);
@@ -101,7 +102,7 @@ export function runStack(config = new pulumi.Config(CONFIG_NAMESPACE), allKeys: 
             return {
                 target,
                 outputs: {
-                    imageRef: out.cloud.image.ref,
+                    imageRef: out.cloud.imageRef,
                     cloudEndpoint: out.cloud.service.endpoint,
                     onPremEndpoint: out.onPremService.endpoint,
                     kubeconfig: out.cloud.cluster.kubeconfig,

@@ -80,6 +80,23 @@ export interface TargetServiceInput {
     modelLoadSeconds?: number;
     /** Default none. */
     egressCidrs?: string[];
+    /** The serving engine. Default "modelship" (the image the stack builds). */
+    server?: "modelship" | "triton" | "vllm" | { engine: "triton" | "vllm"; extraArgs?: string[]; sharedMemory?: string; modelRepository?: string };
+    /** The engine's published image pinned by digest; required with triton/vllm (no image is built then). */
+    serverImage?: string;
+    /** Weights in S3 (triton/vllm): see InferenceService modelStore; the stack's cluster is the one the role trusts. */
+    modelStore?: TargetModelStoreInput;
+}
+
+export interface TargetModelStoreInput {
+    s3Uri: string;
+    sizeGb: number;
+    syncImage: string;
+    region?: string;
+    downloadMBps?: number;
+    downloadSeconds?: number;
+    cacheSize?: string;
+    kmsKeyArn?: string;
 }
 
 export interface TargetDeviceInput {
@@ -150,8 +167,14 @@ export interface HybridTargetInput extends CloudTargetInput {
 
 /** What cloudTarget declares. */
 export interface CloudTarget {
-    registry: ImageRegistry;
-    image: InferenceImage;
+    /** Undefined when the engine's published image runs as is (service.server triton/vllm): nothing is built. */
+    registry?: ImageRegistry;
+    /** Undefined when the engine's published image runs as is. */
+    image?: InferenceImage;
+    /** The image the service runs: the built image's digest, or `service.serverImage`. */
+    imageRef: pulumi.Output<string>;
+    /** What happened to the image build: "InferenceImage (gpu target), ..." or "skipped: ...". */
+    imageBuild: string;
     cluster: GpuCluster;
     addons: ServingAddons;
     secrets?: SecretWiring;

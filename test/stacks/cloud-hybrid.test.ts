@@ -37,7 +37,7 @@ describe("cloud target", () => {
         expect(recorder.one("docker-build:index:Image", "cl-image-image").inputs.target).toBe("gpu");
         const d = deployments().filter(under("cl-"));
         expect(d).toHaveLength(1);
-        const ref = await valueOf(out.image.ref);
+        const ref = await valueOf(out.image!.ref);
         expect(ref).toMatch(/@sha256:[0-9a-f]{64}$/);
         expect(podSpec(d[0]).containers[0].image).toBe(ref);
     });
@@ -100,7 +100,7 @@ describe("hybrid target", () => {
     it("deploys the same digest to the cloud cluster and the on-prem cluster", async () => {
         const d = deployments().filter(under("hy-"));
         expect(d.map((x) => x.name).sort()).toEqual(["hy-onprem-server-deployment", "hy-server-deployment"]);
-        const ref = await valueOf(out.cloud.image.ref);
+        const ref = await valueOf(out.cloud.image!.ref);
         expect(d.map((x) => podSpec(x).containers[0].image)).toEqual([ref, ref]);
         expect(recorder.ofType("docker-build:index:Image").filter(under("hy-"))).toHaveLength(1);
     });
