@@ -19,6 +19,7 @@ import { ArgChecker, isDnsLabel, isIntInRange } from "./internal/validation";
 import { labelledNamespace } from "./internal/namespaces";
 import { checkInput, checkInputs } from "./internal/inputs";
 import { irsaTrustPolicy } from "./internal/iam";
+import { DO_NOT_DISRUPT_ANNOTATION, doNotDisruptValue } from "./internal/karpenter";
 import { resolveServer, serverEngine, serverProblems, type ResolvedServer, type ServerArgs } from "./internal/server-profiles";
 import { cacheSizeLimit, downloadSeconds, MODEL_STORE_DEFAULTS, modelStoreProblems, modelStorePolicy, parseS3Uri, syncCommand, type ModelStoreArgs } from "./internal/model-store";
 import {
@@ -734,6 +735,9 @@ export class InferenceService extends pulumi.ComponentResource {
                                 "prometheus.io/path": server.metricsPath,
                                 // The /tmp emptyDir is scratch: without this, cluster-autoscaler never removes the node.
                                 [SAFE_TO_EVICT_ANNOTATION]: "true",
+                                // GPU pods: Karpenter never consolidates the node away while the model is still loading
+                                // (duration form: the protection ends this long after the pod started).
+                                ...(gpu > 0 ? { [DO_NOT_DISRUPT_ANNOTATION]: doNotDisruptValue(startupBudgetSeconds(args.modelLoadSeconds ?? d.modelLoadSeconds, store)) } : {}),
                             },
                         },
                         spec: {

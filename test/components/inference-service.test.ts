@@ -169,6 +169,8 @@ describe("InferenceService container", () => {
             "prometheus.io/scrape": "true",
             "prometheus.io/port": "9091",
             "prometheus.io/path": "/metrics",
+            // GPU pod with modelLoadSeconds 900: Karpenter leaves its node alone for the load window.
+            "karpenter.sh/do-not-disrupt": "15m",
             // Its /tmp emptyDir would otherwise keep cluster-autoscaler from ever removing an idle GPU node.
             "cluster-autoscaler.kubernetes.io/safe-to-evict": "true",
         });

@@ -1,6 +1,6 @@
 /**
  * Validates Kubernetes objects against the API schemas shipped by `kubernetes-models`, and CRD objects (KEDA, External
- * Secrets, Prometheus Operator) against the CRD schemas of the matching `@kubernetes-models/*` package.
+ * Secrets, Prometheus Operator, Karpenter) against the CRD schemas of the matching `@kubernetes-models/*` package.
  *
  * kubernetes-models is ESM-only (its package exports have only an `import` condition), which Jest's CommonJS runtime
  * cannot load, so the validation runs in a child Node process that imports the models natively. One process per call:
@@ -21,6 +21,8 @@ export const CRD_MODEL_PACKAGES: Record<string, string> = {
     "keda.sh": "@kubernetes-models/keda",
     "external-secrets.io": "@kubernetes-models/external-secrets",
     "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+    "karpenter.sh": "@kubernetes-models/karpenter",
+    "karpenter.k8s.aws": "@kubernetes-models/karpenter",
 };
 
 const SCRIPT = `
