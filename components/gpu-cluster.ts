@@ -58,6 +58,7 @@ import { componentTags } from "./internal/tags";
 import { ArgChecker, InvalidArgumentError, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
 import { MAX_ALLOWED_ADDRESSES, coveredAddresses, parseCanonicalCidr, type Ipv4Cidr } from "./internal/cidr";
 import { pinnedRelease } from "./internal/helm";
+import { installKarpenter, KARPENTER_AMI_ALIAS, KARPENTER_DEFAULTS, type KarpenterPoolShape, type KarpenterResources } from "./internal/karpenter";
 import { checkInputs, checkPlain, isPlain } from "./internal/inputs";
 
 export type { GpuScheduling } from "./internal/gpu-constants";
@@ -77,7 +78,11 @@ export interface GpuNodeGroupArgs {
     maxSize: number;
     /** Nodes at creation; the autoscaler owns the size afterwards. Default `minSize`. */
     desiredSize?: number;
-    /** `ON_DEMAND` or `SPOT`. Default `ON_DEMAND`. */
+    /**
+     * `ON_DEMAND`, or `SPOT` with on-demand fallback: with cluster-autoscaler a spot group preferred through the
+     * priority expander and an on-demand twin (`<name>-od`) behind it; with Karpenter a NodePool allowing both
+     * capacity types (spot first). A SPOT group needs at least two instance types. Default `ON_DEMAND`.
+     */
     capacityType?: "ON_DEMAND" | "SPOT";
     /** EKS AMI type with NVIDIA drivers, matching the instances' CPU. Default `AL2023_x86_64_NVIDIA` (`AL2023_ARM_64_NVIDIA` on Graviton). */
     amiType?: GpuAmiType | (string & {});
@@ -166,6 +171,12 @@ export interface GpuClusterArgs {
     imageRepositoryArns?: pulumi.Input<string>[];
     /** How long a GPU node must sit idle before the autoscaler removes it, as `<n>s`, `<n>m` or `<n>h`. Default "10m". */
     scaleDownDelay?: string;
+    /**
+     * Who provides GPU capacity: `"cluster-autoscaler"` (managed node groups from zero, tagged for scale-from-zero) or
+     * `"karpenter"` (Karpenter on the system nodes; a NodePool per GPU group, no GPU node groups). One per cluster.
+     * Default "cluster-autoscaler".
+     */
+    capacity?: "cluster-autoscaler" | "karpenter";
     /** Tags merged onto the defaults, which name the component. */
     tags?: Record<string, string>;
 }
@@ -178,6 +189,7 @@ export const GPU_CLUSTER_DEFAULTS = {
     natGateways: "OnePerAz",
     publicAccessCidrs: [] as pulumi.Input<string>[],
     scaleDownDelay: "10m",
+    capacity: "cluster-autoscaler",
     enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
     logRetentionDays: 90,
     gpuNodeGroup: { minSize: 0, capacityType: "ON_DEMAND", diskSizeGb: 100 },
@@ -406,6 +418,7 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
 
     validateEndpoint(c, args);
     (args.admins ?? []).forEach((arn, i) => checkPlain(c, `admins[${i}]`, arn, adminProblem));
+    validateCapacity(c, args);
     if (args.scaleDownDelay !== undefined)
         c.check(SCALE_DOWN_DELAY.test(args.scaleDownDelay), "scaleDownDelay", `"${args.scaleDownDelay}" must be a non-zero duration such as "10m", "90s" or "1h"`);
     if (args.clusterName !== undefined)
@@ -424,6 +437,27 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
         checkPlain(c, `imageRepositoryArns[${i}]`, arn, repositoryArnProblem);
     }
     c.done();
+}
+
+/** The capacity strategy and what it asks of the groups: spot needs choice, Karpenter boots AL2023 only. */
+function validateCapacity(c: ArgChecker, args: GpuClusterArgs): void {
+    const capacity = args.capacity ?? GPU_CLUSTER_DEFAULTS.capacity;
+    c.check(capacity === "cluster-autoscaler" || capacity === "karpenter", "capacity", `"${String(capacity)}" must be "cluster-autoscaler" or "karpenter"`);
+    for (const [i, g] of (args.gpuNodeGroups ?? []).entries()) {
+        const at = `gpuNodeGroups[${i}]`;
+        if (capacity === "karpenter") {
+            c.check(g.amiType === undefined || GPU_AMI_TYPES[g.amiType as GpuAmiType]?.os === "al2023", `${at}.amiType`, `is ${String(g.amiType)}: Karpenter's GPU pools boot AL2023 NVIDIA (pinned alias ${KARPENTER_AMI_ALIAS}); remove amiType`);
+            c.check(g.desiredSize === undefined, `${at}.desiredSize`, "does not apply with capacity: karpenter (Karpenter launches nodes for pending pods): remove it");
+            c.check((g.minSize ?? 0) === 0, `${at}.minSize`, "must be 0 with capacity: karpenter (a NodePool has no minimum; keep always-on capacity in a cluster-autoscaler cluster)");
+        }
+    }
+}
+
+/** Warnings about valid but weak choices (a SPOT group with one instance type: spot often has none of it). Pure. */
+export function capacityWarnings(args: Pick<GpuClusterArgs, "gpuNodeGroups">): string[] {
+    return (args.gpuNodeGroups ?? [])
+        .filter((g) => g.capacityType === "SPOT" && (g.instanceTypes ?? []).length < KARPENTER_DEFAULTS.minSpotInstanceTypes)
+        .map((g) => `gpuNodeGroup "${g.name}" is SPOT with one instance type: list at least ${KARPENTER_DEFAULTS.minSpotInstanceTypes} (e.g. g6.xlarge and g6.2xlarge) so spot finds capacity; until then it mostly runs on the on-demand fallback`);
 }
 
 /** Applies defaults to a (validated) GPU group and derives its labels. Pure. */
@@ -456,6 +490,16 @@ export function resolveGpuNodeGroup(g: GpuNodeGroupArgs): ResolvedGpuNodeGroup {
             [AWS_GPU_LABEL]: info.accelerator,
         },
     };
+}
+
+/**
+ * A SPOT group as cluster-autoscaler gets it: the spot group itself, which the priority expander prefers, and an
+ * on-demand twin `<name>-od` behind it (same shape and labels, from zero), so a pending pod lands on on-demand when
+ * spot has no capacity. Other groups pass through. Pure.
+ */
+export function withOnDemandFallback(g: ResolvedGpuNodeGroup): ResolvedGpuNodeGroup[] {
+    if (g.capacityType !== "SPOT") return [g];
+    return [g, { ...g, name: `${g.name}-od`, capacityType: "ON_DEMAND", minSize: 0, desiredSize: 0 }];
 }
 
 /** The Auto Scaling group behind a managed node group. `nodeGroup` resolves to the node group's plain state. */
@@ -530,10 +574,13 @@ export class GpuCluster extends pulumi.ComponentResource {
     readonly vpcCni: eks.VpcCniAddon;
     /** The NVIDIA device plugin and metrics-server Helm releases. */
     readonly addons: { nvidiaDevicePlugin: k8s.helm.v3.Release; metricsServer: k8s.helm.v3.Release };
+    /** Karpenter's resources (controller, queue, roles, node class, NodePools by group name), with `capacity: "karpenter"`. */
+    readonly karpenter: KarpenterResources | undefined;
 
     constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateGpuClusterArgs(name, args);
         super(GPU_CLUSTER_TYPE, name, {}, opts);
+        for (const warning of capacityWarnings(args)) pulumi.log.warn(`GpuCluster "${name}": ${warning}`, this);
 
         const tags = componentTags("GpuCluster", name, args.tags);
         const where: Where = {
@@ -555,6 +602,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         this.nodeRole = nodes.nodeRole;
         this.systemNodeGroup = nodes.systemGroup;
         this.gpuNodeGroups = nodes.gpuGroups;
+        this.karpenter = nodes.karpenter;
         this.vpcCni = nodes.vpcCni;
         this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
         this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
@@ -682,6 +730,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         const d = GPU_CLUSTER_DEFAULTS;
         const version = args.version ?? d.version;
         const groups = args.gpuNodeGroups.map(resolveGpuNodeGroup);
+        const useKarpenter = (args.capacity ?? d.capacity) === "karpenter";
         const capacity: GpuCapacityStrategy = new ClusterAutoscalerCapacity({ scaleDownDelay: args.scaleDownDelay ?? d.scaleDownDelay });
         const vpcCni = this.createVpcCni(name, tags, cluster, args.clusterName ?? defaultClusterName(name, pulumi.getProject(), pulumi.getStack()));
         // One role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
@@ -741,8 +790,45 @@ export class GpuCluster extends pulumi.ComponentResource {
             dependsOn: [systemGroup],
         };
 
+        if (useKarpenter) {
+            // Karpenter launches GPU nodes itself: no GPU node groups, no cluster-autoscaler.
+            const pools: KarpenterPoolShape[] = groups.map((g) => ({
+                name: g.name,
+                instanceTypes: g.instanceTypes,
+                gpusPerNode: g.gpusPerNode,
+                maxSize: g.maxSize,
+                capacityType: g.capacityType,
+                arch: g.arch === "arm64" ? "arm64" : "amd64",
+                labels: g.labels,
+            }));
+            const karpenter = installKarpenter(
+                {
+                    name,
+                    parent: this,
+                    provider,
+                    clusterName: cluster.eksCluster.name,
+                    clusterArn: cluster.eksCluster.arn,
+                    oidcProviderArn: cluster.oidcProviderArn,
+                    oidcProviderUrl: cluster.oidcProviderUrl,
+                    partition: where.partition,
+                    region: where.region,
+                    accountId: where.accountId,
+                    subnetIds: network.privateSubnetIds,
+                    // The security group EKS gives managed nodes (a launch template without groups): the same rules.
+                    securityGroupIds: [cluster.clusterSecurityGroupId],
+                    imagePullPolicy: policyJson(nodeImagePullPolicy({ accountId: where.accountId, repositoryArns: args.imageRepositoryArns ?? [] })),
+                    diskSizeGb: Math.max(...groups.map((g) => g.diskSizeGb)),
+                    consolidateAfter: args.scaleDownDelay ?? d.scaleDownDelay,
+                    tags,
+                    dependsOn: [systemGroup],
+                },
+                pools,
+            );
+            return { vpcCni, nodeRole, systemGroup, gpuGroups: {} as Record<string, eks.ManagedNodeGroup>, capacityStrategy: "karpenter", karpenter };
+        }
+
         const gpuGroups: Record<string, eks.ManagedNodeGroup> = {};
-        for (const g of groups) {
+        for (const g of groups.flatMap(withOnDemandFallback)) {
             const lt = launchTemplate(`gpu-${g.name}`, GPU_AMI_TYPES[g.amiType].os, g.diskSizeGb);
             const group = new eks.ManagedNodeGroup(
                 `${name}-gpu-${g.name}`,
@@ -769,11 +855,12 @@ export class GpuCluster extends pulumi.ComponentResource {
                 labels: g.labels,
                 taints: [{ key: GPU_TAINT_KEY, value: GPU_TAINT_VALUE, effect: GPU_TAINT_EFFECT }],
                 gpusPerNode: g.gpusPerNode,
+                spot: g.capacityType === "SPOT",
             };
             capacity.addNodeGroup(ctx, shape, autoscalingGroupName(group));
         }
         capacity.install(ctx);
-        return { vpcCni, nodeRole, systemGroup, gpuGroups, capacityStrategy: capacity.kind };
+        return { vpcCni, nodeRole, systemGroup, gpuGroups, capacityStrategy: capacity.kind, karpenter: undefined };
     }
 
     /** Step 4, add-ons: the NVIDIA device plugin and metrics-server, pinned Helm releases on the system nodes. */

@@ -43,6 +43,8 @@ export interface GpuNodeGroupShape {
     taints: { key: string; value: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }[];
     /** GPUs per node. */
     gpusPerNode: number;
+    /** A spot group (with an on-demand twin): the strategy should prefer it. Default false. */
+    spot?: boolean;
 }
 
 /** A way of scaling GPU capacity. */
@@ -134,6 +136,15 @@ export interface ClusterAutoscalerOptions {
     scaleDownDelay: string;
 }
 
+/**
+ * The priority expander's tiers: the spot groups' Auto Scaling groups, by exact name, first; every other group (the
+ * on-demand twins among them) after them. A group matching several tiers gets the highest; ties fall through to
+ * least-waste. Pure.
+ */
+export function spotFirstPriorities(spotAsgNames: string[]): Record<number, string[]> {
+    return { 50: spotAsgNames.map((n) => `^${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`), 10: [".*"] };
+}
+
 /** Helm values for cluster-autoscaler. Inputs may be Outputs; the release resolves them. */
 export function clusterAutoscalerValues(args: {
     clusterName: pulumi.Input<string>;
@@ -141,9 +152,14 @@ export function clusterAutoscalerValues(args: {
     roleArn: pulumi.Input<string>;
     kubernetesVersion: string;
     scaleDownDelay: string;
+    /** The spot groups' ASG names: when any, the priority expander prefers them. */
+    spotAsgNames?: pulumi.Input<string[]>;
 }): Record<string, unknown> {
     const delay = args.scaleDownDelay;
+    const spot = args.spotAsgNames;
     return {
+        // Spot first, on-demand when spot has no capacity: the chart writes these tiers into the priority expander's ConfigMap.
+        ...(spot !== undefined ? { expanderPriorities: pulumi.output(spot).apply(spotFirstPriorities) } : {}),
         cloudProvider: "aws",
         awsRegion: args.region,
         autoDiscovery: { clusterName: args.clusterName },
@@ -158,7 +174,7 @@ export function clusterAutoscalerValues(args: {
         extraArgs: {
             "scale-down-unneeded-time": delay,
             "scale-down-delay-after-add": delay,
-            expander: "least-waste",
+            expander: spot !== undefined ? "priority,least-waste" : "least-waste",
             "balance-similar-node-groups": true,
             // DaemonSet pods never block scale-down; this lets other kube-system pods (metrics-server, CoreDNS replicas
             // that land on a GPU node) be moved, so they do not keep an idle GPU node alive.
@@ -177,10 +193,12 @@ function slug(value: string): string {
 export class ClusterAutoscalerCapacity implements GpuCapacityStrategy {
     readonly kind = "cluster-autoscaler";
     readonly ownsNodeGroupSize = true;
+    private readonly spotAsgNames: pulumi.Output<string>[] = [];
 
     constructor(private readonly options: ClusterAutoscalerOptions) {}
 
     addNodeGroup(ctx: CapacityContext, shape: GpuNodeGroupShape, autoscalingGroupName: pulumi.Output<string>): void {
+        if (shape.spot) this.spotAsgNames.push(autoscalingGroupName);
         // Managed node groups do not copy labels and taints to their ASG; without these tags an empty group is invisible.
         for (const [key, value] of Object.entries(nodeTemplateTags(shape))) {
             new aws.autoscaling.Tag(
@@ -227,6 +245,7 @@ export class ClusterAutoscalerCapacity implements GpuCapacityStrategy {
                     roleArn: role.arn,
                     kubernetesVersion: ctx.kubernetesVersion,
                     scaleDownDelay: this.options.scaleDownDelay,
+                    spotAsgNames: this.spotAsgNames.length > 0 ? pulumi.all(this.spotAsgNames) : undefined,
                 }),
             },
             { parent: ctx.parent, provider: ctx.provider, dependsOn: [...ctx.dependsOn, policy] },
