@@ -48,6 +48,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             publicSubnetIds: args.cluster.publicSubnetIds,
             gpuNodeGroups: args.cluster.gpuNodeGroups,
             scaleDownDelay: args.cluster.scaleDownDelay,
+            capacity: args.cluster.capacity,
             // The nodes pull the served image from this registry and from no other repository of the account.
             imageRepositoryArns: built ? [built.registry.repositoryArn] : [],
         },

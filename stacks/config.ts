@@ -179,6 +179,8 @@ const clusterSchema = z
         publicSubnetIds: z.array(z.string()).optional(),
         gpuNodeGroups: z.array(gpuNodeGroupSchema).min(1, "list at least one GPU node group"),
         scaleDownDelay: z.string().regex(/^\d+[smh]$/, "expected a duration such as 10m").optional(),
+        /** Who provides GPU capacity: cluster-autoscaler (default) or karpenter. */
+        capacity: z.enum(["cluster-autoscaler", "karpenter"]).optional(),
     })
     .strict();
 

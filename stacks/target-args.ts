@@ -59,6 +59,8 @@ export interface TargetClusterInput {
     publicSubnetIds?: string[];
     gpuNodeGroups: TargetGpuNodeGroupInput[];
     scaleDownDelay?: string;
+    /** Who provides GPU capacity. Default "cluster-autoscaler". */
+    capacity?: "cluster-autoscaler" | "karpenter";
 }
 
 export interface TargetReplicasInput {
