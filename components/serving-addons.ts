@@ -6,6 +6,7 @@ import { pinnedRelease } from "./internal/helm";
 import { checkInput, checkInputs, checkPlain } from "./internal/inputs";
 import { appLabels } from "./internal/k8s-constants";
 import { labelledNamespace, type PodSecurityLevel } from "./internal/namespaces";
+import { DCGM_EXPORTER_CHART, DCGM_EXPORTER_PORT, DCGM_POD_LABELS, dcgmExporterValues, GPU_TELEMETRY_NAMESPACE, GPU_TELEMETRY_POD_SECURITY, gpuAlertRules, servingDashboard } from "./internal/gpu-telemetry";
 import {
     checkCidrs,
     checkPodPeer,
@@ -60,6 +61,15 @@ export interface ServingAddonsArgs {
     prometheusClients?: PodPeer[];
     /** URL (http or https) of an existing Prometheus, when `prometheus` is false; becomes `prometheusUrl`. An Output is checked when it resolves. Default none. */
     existingPrometheusUrl?: pulumi.Input<string>;
+    /**
+     * Install NVIDIA's dcgm-exporter on the GPU nodes (its own namespace, Pod Security "privileged": it reads the
+     * kubelet's pod-resources socket from the host and needs SYS_ADMIN for profiling counters), scraped by the
+     * bundled Prometheus (and a dashboard ConfigMap for Grafana's sidecar). Runs only on GPU nodes. The GPU alert
+     * rules ship with the bundled Prometheus either way. Default false; the cloud stack turns it on.
+     */
+    gpuTelemetry?: boolean;
+    /** Namespace of dcgm-exporter, created here. Default "gpu-telemetry". */
+    gpuTelemetryNamespace?: string;
 }
 
 /** Defaults, in one place. */
@@ -70,6 +80,8 @@ export const SERVING_ADDONS_DEFAULTS = {
     prometheusNamespace: DEFAULT_MONITORING_NAMESPACE,
     prometheusRetention: "2d",
     scrapeInterval: "15s",
+    gpuTelemetry: false,
+    gpuTelemetryNamespace: GPU_TELEMETRY_NAMESPACE,
 } as const;
 
 /** What is wrong with `existingPrometheusUrl`, or undefined. Pure. */
@@ -89,7 +101,7 @@ export function prometheusUrlProblem(url: string): string | undefined {
 export function validateServingAddonsArgs(name: string, args: ServingAddonsArgs): void {
     const c = new ArgChecker("ServingAddons", name);
     c.check(isDnsLabel(name, 40), "name", `"${name}" must be a DNS label of at most 40 characters: it names the Prometheus server`);
-    for (const field of ["kedaNamespace", "prometheusNamespace"] as const) {
+    for (const field of ["kedaNamespace", "prometheusNamespace", "gpuTelemetryNamespace"] as const) {
         const v = args[field];
         if (v !== undefined) c.check(isDnsLabel(v), field, `"${v}" is not a valid namespace name`);
     }
@@ -101,6 +113,10 @@ export function validateServingAddonsArgs(name: string, args: ServingAddonsArgs)
     const prometheus = args.prometheus ?? SERVING_ADDONS_DEFAULTS.prometheus;
     const kedaNs = args.kedaNamespace ?? SERVING_ADDONS_DEFAULTS.kedaNamespace;
     const promNs = args.prometheusNamespace ?? SERVING_ADDONS_DEFAULTS.prometheusNamespace;
+    const gpuNs = args.gpuTelemetryNamespace ?? SERVING_ADDONS_DEFAULTS.gpuTelemetryNamespace;
+    if (args.gpuTelemetry ?? SERVING_ADDONS_DEFAULTS.gpuTelemetry)
+        c.check(gpuNs !== kedaNs && gpuNs !== promNs, "gpuTelemetryNamespace", `"${gpuNs}" is KEDA's or Prometheus's namespace: dcgm-exporter needs the privileged Pod Security level, which must stay on its own namespace`);
+    else c.check(args.gpuTelemetryNamespace === undefined, "gpuTelemetryNamespace", "has no effect with gpuTelemetry: false: remove it");
     if (keda && prometheus) c.check(kedaNs !== promNs, "prometheusNamespace", `is the same as kedaNamespace ("${kedaNs}"): each add-on gets its own namespace and NetworkPolicies; pick another`);
     if (args.apiServerCidrs !== undefined) {
         c.check(keda, "apiServerCidrs", "only narrows KEDA's ports and KEDA is not installed here: remove it");
@@ -182,7 +198,12 @@ export function prometheusValues(serverName: string, retention: string, scrapeIn
     // The chart's default scrape_timeout (10s) survives Helm's merge; Prometheus refuses a timeout longer than the
     // interval, so a short interval gets a timeout equal to itself.
     const global = { scrape_interval: scrapeInterval, scrape_timeout: scrapeTimeout(scrapeInterval) };
-    const serverFiles = { "prometheus.yml": { scrape_configs: scrapeConfigs() } };
+    // The GPU and saturation alerts (no Alertmanager here: they show on /alerts and as the ALERTS series; route them
+    // from your own Alertmanager by pointing it at this Prometheus or federating ALERTS).
+    const serverFiles = {
+        "prometheus.yml": { rule_files: ["/etc/config/alerting_rules.yml"], scrape_configs: scrapeConfigs() },
+        "alerting_rules.yml": gpuAlertRules(),
+    };
     return {
         alertmanager: { enabled: false },
         "prometheus-pushgateway": { enabled: false },
@@ -259,6 +280,8 @@ export class ServingAddons extends pulumi.ComponentResource {
     readonly keda: k8s.helm.v3.Release | undefined;
     /** The Prometheus Helm release, when installed. */
     readonly prometheus: k8s.helm.v3.Release | undefined;
+    /** The dcgm-exporter Helm release, when `gpuTelemetry`. */
+    readonly dcgmExporter: k8s.helm.v3.Release | undefined;
 
     constructor(name: string, args: ServingAddonsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         validateServingAddonsArgs(name, args);
@@ -282,6 +305,8 @@ export class ServingAddons extends pulumi.ComponentResource {
             url = checkInput({ component: "ServingAddons", name, field: "existingPrometheusUrl" }, args.existingPrometheusUrl!, prometheusUrlProblem);
             this.scraper = { namespace: promNs, podLabels: { ...PROMETHEUS_POD_LABELS } };
         }
+
+        this.dcgmExporter = args.gpuTelemetry ?? d.gpuTelemetry ? this.installGpuTelemetry(name, args.gpuTelemetryNamespace ?? d.gpuTelemetryNamespace, this.scraper) : undefined;
 
         const installed = [this.keda, this.prometheus].filter((r): r is k8s.helm.v3.Release => r !== undefined).map((r) => r.status.status);
         this.prometheusUrl = pulumi.all([url, ...installed]).apply(([u]) => u);
@@ -325,6 +350,35 @@ export class ServingAddons extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [ns, ...policies] },
         );
+    }
+
+    /**
+     * dcgm-exporter's namespace (privileged: see GPU_TELEMETRY_POD_SECURITY), ingress denied but the scraping
+     * Prometheus to the exporter's port, then the release; and the dashboard as a ConfigMap Grafana's sidecar picks up.
+     */
+    private installGpuTelemetry(name: string, namespace: string, scraper: { namespace: string; podLabels: Record<string, string> }): k8s.helm.v3.Release {
+        const labels = appLabels("modelship-serving-addons", name);
+        const ns = labelledNamespace(`${name}-gpu-telemetry-ns`, { name: namespace, level: GPU_TELEMETRY_POD_SECURITY, labels }, { parent: this });
+        const policies = [
+            this.networkPolicy(`${name}-gpu-telemetry-deny-ingress`, "deny-ingress", namespace, labels, denyAllIngressSpec(), ns),
+            this.networkPolicy(
+                `${name}-dcgm-exporter-ingress`,
+                "dcgm-exporter",
+                namespace,
+                labels,
+                { podSelector: { matchLabels: { ...DCGM_POD_LABELS } }, policyTypes: ["Ingress"], ingress: [ingressRule([podPeer(scraper)], [DCGM_EXPORTER_PORT])] },
+                ns,
+            ),
+        ];
+        new k8s.core.v1.ConfigMap(
+            `${name}-dashboard`,
+            {
+                metadata: { name: "modelship-serving-dashboard", namespace, labels: { ...labels, grafana_dashboard: "1" } },
+                data: { "modelship-serving.json": JSON.stringify(servingDashboard()) },
+            },
+            { parent: this, dependsOn: [ns] },
+        );
+        return pinnedRelease(`${name}-dcgm-exporter`, DCGM_EXPORTER_CHART, { name: "dcgm-exporter", namespace, createNamespace: false, values: dcgmExporterValues() }, { parent: this, dependsOn: [ns, ...policies] });
     }
 
     private networkPolicy(resourceName: string, policyName: string, namespace: string, labels: Record<string, string>, spec: NetworkPolicySpec, ns: k8s.core.v1.Namespace) {

@@ -55,7 +55,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         opts,
     );
     const onCluster = { ...opts, provider: cluster.provider };
-    const addons = new ServingAddons(`${prefix}-addons`, {}, onCluster);
+    // GPU telemetry (dcgm-exporter, idle and saturation alerts) on the GPU cluster.
+    const addons = new ServingAddons(`${prefix}-addons`, { gpuTelemetry: true }, onCluster);
 
     const secrets =
         Object.keys(args.secretValues).length > 0

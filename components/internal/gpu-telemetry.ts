@@ -126,7 +126,8 @@ export function servingDashboard(): Record<string, unknown> {
         panel(8, "GPU utilisation", "avg by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)", "percent", 12, 24),
         panel(9, "GPU memory used", "sum by (Hostname, gpu) (DCGM_FI_DEV_FB_USED)", "decmbytes", 0, 32),
         panel(10, "GPU power", "sum by (Hostname, gpu) (DCGM_FI_DEV_POWER_USAGE)", "watt", 12, 32),
-        panel(11, "GPUs by pod", "count by (namespace, pod) (DCGM_FI_DEV_GPU_UTIL{pod!=\"\"})", "short", 0, 40),
+        // The exporter's own pod labels come from the scrape; the GPUs' pods arrive renamed exported_* (honor_labels: false).
+        panel(11, "GPUs by pod", "count by (exported_namespace, exported_pod) (DCGM_FI_DEV_GPU_UTIL{exported_pod!=\"\"})", "short", 0, 40),
         panel(12, "Idle GPUs (engine activity < 5%)", `count(avg by (Hostname, gpu) (DCGM_FI_PROF_GR_ENGINE_ACTIVE) < ${GPU_ALERT_DEFAULTS.idleEngineActivity})`, "short", 12, 40),
     ];
     return {
