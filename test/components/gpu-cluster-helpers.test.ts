@@ -173,7 +173,7 @@ describe("validateGpuClusterArgs", () => {
         ["desiredSize out of range", group({ desiredSize: 5 }), /desiredSize \(5\) must lie between minSize \(0\) and maxSize \(2\)/],
         ["a bad capacity type", group({ capacityType: "RESERVED" }), /capacityType "RESERVED" must be "ON_DEMAND" or "SPOT"/],
         ["a reserved label", group({ labels: { "modelship.dev/accelerator": "amd" } }), /labels "modelship\.dev\/accelerator" uses a prefix modelship or Kubernetes owns/],
-        ["an invalid label", group({ labels: { "bad key": "v" } }), /is not a valid Kubernetes label/],
+        ["an invalid label", group({ labels: { "bad key": "v" } }), /labels key "bad key" has the name part "bad key": use letters/],
         ["a tiny disk", group({ diskSizeGb: 8 }), /diskSizeGb must be a whole number of GiB from 20/],
         ["an uppercase group name", group({ name: "L4" }), /gpuNodeGroups\[0\]\.name "L4" must be 1-20 lowercase/],
         ["a malformed version", { version: "1.33.2" }, /version "1\.33\.2" must be a Kubernetes minor version/],
