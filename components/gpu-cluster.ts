@@ -646,8 +646,8 @@ export class GpuCluster extends pulumi.ComponentResource {
     readonly nodeSecurityGroupId: pulumi.Output<string>;
     /** The vpc-cni add-on (network policies enforced, aws-node on its own IRSA role). */
     readonly vpcCni: eks.VpcCniAddon;
-    /** The NVIDIA device plugin and metrics-server Helm releases. */
-    readonly addons: { nvidiaDevicePlugin: k8s.helm.v3.Release; metricsServer: k8s.helm.v3.Release };
+    /** The NVIDIA device plugin and metrics-server Helm releases, and the CoreDNS EKS add-on. */
+    readonly addons: { nvidiaDevicePlugin: k8s.helm.v3.Release; metricsServer: k8s.helm.v3.Release; coreDns: aws.eks.Addon };
 
     constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         validateGpuClusterArgs(name, args);
@@ -668,7 +668,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         const cluster = controlPlane.cluster;
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
         const nodes = this.createNodeGroups(name, args, tags, where, network, cluster, provider);
-        this.addons = this.installAddons(name, provider, nodes.systemGroup);
+        this.addons = this.installAddons(name, provider, cluster, args.version ?? GPU_CLUSTER_DEFAULTS.version, nodes.systemGroup, tags);
 
         this.cluster = cluster;
         this.vpc = network.vpc;
@@ -912,8 +912,28 @@ export class GpuCluster extends pulumi.ComponentResource {
         return { vpcCni, nodeRole, systemGroup, gpuGroups, capacityStrategy: capacity.kind, nodeVolumeKmsKeyArn };
     }
 
-    /** Step 4, add-ons: the NVIDIA device plugin and metrics-server, pinned Helm releases on the system nodes. */
-    private installAddons(name: string, provider: k8s.Provider, systemGroup: eks.ManagedNodeGroup) {
+    /**
+     * Step 4, add-ons, each after the system nodes: CoreDNS as an EKS add-on, and the NVIDIA device plugin and
+     * metrics-server, pinned Helm releases. The device plugin is a DaemonSet on GPU nodes only; with every GPU group at
+     * zero it has nothing to schedule, which Helm counts as ready.
+     */
+    private installAddons(name: string, provider: k8s.Provider, cluster: eks.Cluster, version: string, systemGroup: eks.ManagedNodeGroup, tags: Record<string, string>) {
+        // EKS bootstraps a self-managed CoreDNS that no version bump upgrades, and pulumi-eks adds its add-on only with a
+        // default node group (without nodes it stays DEGRADED and times out): take it over here, once nodes exist.
+        const coreDns = new aws.eks.Addon(
+            `${name}-coredns`,
+            {
+                clusterName: cluster.eksCluster.name,
+                addonName: "coredns",
+                addonVersion: aws.eks.getAddonVersionOutput({ addonName: "coredns", kubernetesVersion: version, mostRecent: true }, { parent: this }).version,
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "OVERWRITE",
+                // Removing the add-on from the program must not remove cluster DNS.
+                preserve: true,
+                tags,
+            },
+            { parent: this, dependsOn: [systemGroup] },
+        );
         const nvidiaDevicePlugin = pinnedRelease(
             `${name}-nvidia-device-plugin`,
             GPU_CLUSTER_CHARTS.nvidiaDevicePlugin,
@@ -926,7 +946,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             { name: "metrics-server", namespace: "kube-system", values: metricsServerValues() },
             { parent: this, provider, dependsOn: [systemGroup] },
         );
-        return { nvidiaDevicePlugin, metricsServer };
+        return { nvidiaDevicePlugin, metricsServer, coreDns };
     }
 
     /** The log group EKS writes control-plane logs to, with retention and a KMS key only CloudWatch Logs may use for it. */

@@ -5,7 +5,10 @@
  */
 import { installMockRuntime, type RecordedResource } from "../support/mocks";
 
-const recorder = installMockRuntime({ outputs: { "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }) } });
+const recorder = installMockRuntime({
+    outputs: { "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }) },
+    calls: { "aws:eks/getAddonVersion:getAddonVersion": (inputs) => ({ ...inputs, version: `${inputs.addonName}-for-${inputs.kubernetesVersion}` }) },
+});
 import { GpuCluster, gpuClusterAutonamedChildren } from "../../components/gpu-cluster";
 import { AWS_NAME_LIMITS, autonameOverflow } from "../../components/internal/aws-name-limits";
 
@@ -89,6 +92,17 @@ describe("add-ons wait for a node group that can run them", () => {
         const k8sObjects = descendants(component("v132")).filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
         expect(k8sObjects).toHaveLength(3);
         expect(k8sObjects.every((r) => r.type === RELEASE && r.inputs.namespace === "kube-system" && !r.inputs.createNamespace)).toBe(true);
+    });
+});
+
+describe("CoreDNS follows the version too", () => {
+    it("takes over CoreDNS as an EKS add-on at the newest build for `version`, after the system nodes", () => {
+        for (const [name, version] of [["v132", "1.32"], ["v133", "1.33"]]) {
+            const addon = recorder.one("aws:eks/addon:Addon", `${name}-coredns`);
+            expect(addon.inputs).toMatchObject({ addonName: "coredns", resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", preserve: true });
+            expect(addon.inputs.addonVersion).toBe(`coredns-for-${version}`);
+            expect(recorder.dependsOn(addon, recorder.one(MNG, `${name}-system`))).toBe(true);
+        }
     });
 });
 
