@@ -925,7 +925,8 @@ export class GpuCluster extends pulumi.ComponentResource {
             {
                 clusterName: cluster.eksCluster.name,
                 addonName: "coredns",
-                addonVersion: aws.eks.getAddonVersionOutput({ addonName: "coredns", kubernetesVersion: version, mostRecent: true }, { parent: this }).version,
+                // EKS's default build for the version, not the newest: it changes only when AWS moves the default.
+                addonVersion: aws.eks.getAddonVersionOutput({ addonName: "coredns", kubernetesVersion: version, mostRecent: false }, { parent: this }).version,
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "OVERWRITE",
                 // Removing the add-on from the program must not remove cluster DNS.

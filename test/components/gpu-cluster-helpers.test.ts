@@ -67,13 +67,15 @@ describe("AMI types and architectures", () => {
 });
 
 describe("node volumes", () => {
-    it("puts AL2023 images on an encrypted gp3 root volume", () => {
-        expect(nodeBlockDevices("al2023", 80)).toEqual([{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", volumeSize: 80 } }]);
+    const key = "arn:aws:kms:us-west-2:123456789012:key/volumes";
+    it("puts AL2023 images on a gp3 root volume encrypted with the given key", () => {
+        expect(nodeBlockDevices("al2023", 80, key)).toEqual([{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", kmsKeyId: key, volumeSize: 80 } }]);
     });
 
     it("sizes Bottlerocket's data volume and encrypts its OS volume at the AMI's size", () => {
-        const [os, data] = nodeBlockDevices("bottlerocket", 80);
-        expect(os).toEqual({ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } });
+        const [os, data] = nodeBlockDevices("bottlerocket", 80, key);
+        expect(os).toEqual({ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", kmsKeyId: key } });
+        expect(data.ebs.kmsKeyId).toBe(key);
         expect(data.deviceName).toBe("/dev/xvdb");
         expect(data.ebs.volumeSize).toBe(80);
     });

@@ -7,7 +7,7 @@ import { installMockRuntime, type RecordedResource } from "../support/mocks";
 
 const recorder = installMockRuntime({
     outputs: { "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }) },
-    calls: { "aws:eks/getAddonVersion:getAddonVersion": (inputs) => ({ ...inputs, version: `${inputs.addonName}-for-${inputs.kubernetesVersion}` }) },
+    calls: { "aws:eks/getAddonVersion:getAddonVersion": (inputs) => ({ ...inputs, version: `${inputs.addonName}-for-${inputs.kubernetesVersion}${inputs.mostRecent ? "-newest" : ""}` }) },
 });
 import { GpuCluster, gpuClusterAutonamedChildren } from "../../components/gpu-cluster";
 import { AWS_NAME_LIMITS, autonameOverflow } from "../../components/internal/aws-name-limits";
@@ -96,7 +96,7 @@ describe("add-ons wait for a node group that can run them", () => {
 });
 
 describe("CoreDNS follows the version too", () => {
-    it("takes over CoreDNS as an EKS add-on at the newest build for `version`, after the system nodes", () => {
+    it("takes over CoreDNS as an EKS add-on at EKS's default build for `version`, after the system nodes", () => {
         for (const [name, version] of [["v132", "1.32"], ["v133", "1.33"]]) {
             const addon = recorder.one("aws:eks/addon:Addon", `${name}-coredns`);
             expect(addon.inputs).toMatchObject({ addonName: "coredns", resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", preserve: true });
