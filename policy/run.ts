@@ -103,7 +103,7 @@ async function guarded(policy: Policy, fn: () => unknown, out: PolicyViolation[]
         await fn();
     } catch (err) {
         if (err instanceof UnknownValueError) {
-            out.push({ policy: policy.name, enforcementLevel: "advisory", message: `can't run policy '${policy.name}' during preview: ${err.message}` });
+            out.push({ policy: policy.name, enforcementLevel: "advisory", message: `can't run policy '${policy.name}' during preview: ${(err as Error).message}` });
         } else if (!(err instanceof NotApplicable)) {
             throw new Error(`policy ${policy.name}: ${(err as Error).message}`);
         }

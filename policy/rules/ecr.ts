@@ -45,7 +45,6 @@ export function scanFilterMatches(filter: string, repository: string): boolean {
 
 /** Whether the registry's scanning configuration scans `repository` on push (or continuously). Pure. */
 export function registryScans(config: Record<string, unknown>, repository: string): boolean {
-    if (str(config.scanType) === "ENHANCED" && arr(config.rules).length === 0) return false;
     return arr(config.rules).some(
         (rule) =>
             ["SCAN_ON_PUSH", "CONTINUOUS_SCAN"].includes(str(rule.scanFrequency) ?? "") &&
