@@ -172,7 +172,7 @@ export const defaultDenyEgress = stackRule(
     {
         name: "k8s-default-deny-egress",
         description: "every namespace that runs a workload has a default-deny egress NetworkPolicy (podSelector {} with policyTypes Egress)",
-        remediation: 'add a NetworkPolicy in the namespace with podSelector: {} and policyTypes: ["Egress"] (and only the egress the pods need), e.g. InferenceService with createNamespace: true',
+        remediation: 'add a NetworkPolicy in the namespace with podSelector: {} and policyTypes: ["Egress"] (and only the egress the pods need), e.g. InferenceService denyEgressByDefault (on with createNamespace)',
         cis: "4.3.2",
         enforcementLevel: "mandatory",
         severity: "high",
