@@ -266,6 +266,8 @@ export function validateInferenceServiceArgs(name: string, args: InferenceServic
     if (args.preStopSleepSeconds !== undefined) c.check(isIntInRange(args.preStopSleepSeconds, 0, 120), "preStopSleepSeconds", `must be whole seconds from 0 to 120 (got ${args.preStopSleepSeconds})`);
     checkCidrs(c, "egressCidrs", args.egressCidrs ?? []);
     if (args.egressCidrs?.length) c.check(args.networkPolicy ?? d.networkPolicy, "egressCidrs", "has no effect with networkPolicy: false: remove it or enable the policy");
+    // Without the server's own policy re-allowing DNS, a namespace-wide deny would cut the server off.
+    if (args.denyEgressByDefault) c.check(args.networkPolicy ?? d.networkPolicy, "denyEgressByDefault", "needs the server's NetworkPolicy (it re-allows DNS and egressCidrs): remove networkPolicy: false or denyEgressByDefault");
     if (args.ingressFrom !== undefined) {
         c.check(args.networkPolicy ?? d.networkPolicy, "ingressFrom", "has no effect with networkPolicy: false: remove it or enable the policy");
         checkIngressFrom(c, args.ingressFrom);

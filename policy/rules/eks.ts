@@ -74,16 +74,27 @@ export const eksEndpointExposure = resourceRule(
     },
 );
 
+/** Whether an `eks.Cluster` creates its own (self-managed) default node group. Pure. */
+export function hasDefaultNodeGroup(props: Record<string, unknown>): boolean {
+    return bool(props.skipDefaultNodeGroup) !== true && !props.fargate;
+}
+
 export const imdsv2HopLimit = resourceRule(
     {
         name: "ec2-imdsv2-hop-limit",
         description: "nodes require IMDSv2 tokens with a response hop limit of 1, so that pods cannot read the node role's credentials",
-        remediation: 'set metadataOptions { httpTokens: "required", httpPutResponseHopLimit: 1 } on the launch template (GpuCluster\'s node launch templates do); give node groups such a launch template',
+        remediation:
+            'set metadataOptions { httpTokens: "required", httpPutResponseHopLimit: 1 } on the launch template (GpuCluster\'s node launch templates do); give node groups such a launch template, and eks.Cluster skipDefaultNodeGroup: true',
         enforcementLevel: "mandatory",
         severity: "high",
     },
-    [LAUNCH_TEMPLATE, EC2_INSTANCE, AWS_EKS_NODE_GROUP, EKS_MANAGED_NODE_GROUP],
+    [LAUNCH_TEMPLATE, EC2_INSTANCE, AWS_EKS_NODE_GROUP, EKS_MANAGED_NODE_GROUP, EKS_CLUSTER],
     (props, args, report) => {
+        if (args.type === EKS_CLUSTER) {
+            // Its default node group's launch template is made inside the component, with no hop-limit option.
+            if (hasDefaultNodeGroup(props)) report("eks.Cluster creates its default node group, whose IMDS hop limit cannot be set to 1 (skipDefaultNodeGroup is not true)");
+            return;
+        }
         if (args.type === AWS_EKS_NODE_GROUP || args.type === EKS_MANAGED_NODE_GROUP) {
             // Without a launch template EKS makes its own, with a hop limit of 2.
             if (!obj(props.launchTemplate)) report("the node group has no launch template: EKS's default one allows a hop limit of 2");
@@ -101,13 +112,19 @@ export const encryptedNodeVolumes = resourceRule(
     {
         name: "ec2-encrypted-volumes",
         description: "node and instance EBS volumes are encrypted",
-        remediation: 'set ebs.encrypted: "true" on every blockDeviceMappings entry of the launch template (encrypted: true on volumes and root block devices)',
+        remediation:
+            'set ebs.encrypted: "true" on every blockDeviceMappings entry of the launch template (encrypted: true on volumes and root block devices; eks.Cluster: skipDefaultNodeGroup, or nodeRootVolumeEncrypted: true)',
         enforcementLevel: "mandatory",
         severity: "medium",
     },
-    [LAUNCH_TEMPLATE, EC2_INSTANCE, EBS_VOLUME, AWS_EKS_NODE_GROUP, EKS_MANAGED_NODE_GROUP],
+    [LAUNCH_TEMPLATE, EC2_INSTANCE, EBS_VOLUME, AWS_EKS_NODE_GROUP, EKS_MANAGED_NODE_GROUP, EKS_CLUSTER],
     (props, args, report) => {
         switch (args.type) {
+            case EKS_CLUSTER: {
+                const encrypted = bool(props.nodeRootVolumeEncrypted) ?? bool(obj(props.nodeGroupOptions)?.nodeRootVolumeEncrypted);
+                if (hasDefaultNodeGroup(props) && encrypted !== true) report("eks.Cluster creates its default node group with unencrypted root volumes (nodeRootVolumeEncrypted is not true)");
+                return;
+            }
             case LAUNCH_TEMPLATE: {
                 const mappings = arr(props.blockDeviceMappings).filter((m) => obj(m.ebs));
                 if (mappings.length === 0) report("the launch template maps no EBS volume: the root volume is as the AMI (unencrypted unless the account encrypts by default)");

@@ -106,6 +106,8 @@ describe("EKS", () => {
         ]);
         expect(await violations(imdsv2HopLimit, res("eks:index:ManagedNodeGroup", { launchTemplate: { id: "lt-1", version: "1" } }))).toEqual([]);
         expect(await violations(imdsv2HopLimit, res("aws:eks/nodeGroup:NodeGroup", {}))).toEqual([expect.stringContaining("has no launch template")]);
+        expect(await violations(imdsv2HopLimit, res("eks:index:Cluster", { ...cluster, skipDefaultNodeGroup: true }))).toEqual([]);
+        expect(await violations(imdsv2HopLimit, res("eks:index:Cluster", cluster))).toEqual([expect.stringContaining("eks.Cluster creates its default node group")]);
     });
     it("encrypted node volumes", async () => {
         expect(await violations(encryptedNodeVolumes, res("aws:ec2/launchTemplate:LaunchTemplate", lt))).toEqual([]);
@@ -113,6 +115,9 @@ describe("EKS", () => {
             expect.stringContaining("block device /dev/xvda is not encrypted"),
         ]);
         expect(await violations(encryptedNodeVolumes, res("aws:ebs/volume:Volume", { encrypted: false }))).toEqual([expect.stringContaining("encrypted is not true")]);
+        expect(await violations(encryptedNodeVolumes, res("eks:index:Cluster", { ...cluster, skipDefaultNodeGroup: true }))).toEqual([]);
+        expect(await violations(encryptedNodeVolumes, res("eks:index:Cluster", { ...cluster, nodeRootVolumeEncrypted: true }))).toEqual([]);
+        expect(await violations(encryptedNodeVolumes, res("eks:index:Cluster", cluster))).toEqual([expect.stringContaining("unencrypted root volumes")]);
     });
 });
 
