@@ -5,6 +5,9 @@
  *
  * Provider-computed values (ARNs, URLs, image digests) are placeholders, shown as `<placeholder:…>`: the plan shows what
  * is declared and how it is wired, not what AWS will answer.
+ *
+ * It then runs the modelship policy pack (policy/) over the recorded resources, as the engine would over a preview, and
+ * prints its violations; `--enforce` refuses the plan on a mandatory one.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
