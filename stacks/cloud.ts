@@ -80,6 +80,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             image: image.ref,
             namespace: svc.namespace,
             createNamespace: secrets === undefined,
+            // The stack owns the namespace either way (SecretWiring creates it when there are secrets): close its egress.
+            denyEgressByDefault: true,
             port: svc.port,
             modelName: served.modelName,
             gpu: svc.gpusPerPod,
