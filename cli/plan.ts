@@ -5,6 +5,9 @@
  *
  * Provider-computed values (ARNs, URLs, image digests) are placeholders, shown as `<placeholder:…>`: the plan shows what
  * is declared and how it is wired, not what AWS will answer.
+ *
+ * It then runs the modelship policy pack (policy/) over the recorded resources, as the engine would over a preview, and
+ * prints its violations; `--enforce` refuses the plan on a mandatory one.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -14,7 +17,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
-import { installMockRuntime, markPlaceholders, type MockRecorder, type RecordedResource } from "./mock-runtime";
+import { installMockRuntime, markPlaceholders, unwrapSecrets, type MockRecorder, type RecordedResource } from "./mock-runtime";
+import { formatViolation, policies, runPolicies, validatePolicyConfig, type PolicyPackConfig, type PolicyTarget, type PolicyViolation } from "../policy";
 
 export const SECRET_MASK = "[secret]";
 
@@ -30,6 +34,8 @@ options:
       --out DIR           also write every Kubernetes object (and Helm release) as YAML under DIR, replacing
                           the files a previous run wrote there
       --project-dir DIR   directory holding Pulumi.yaml (default: found upwards from the current directory)
+      --enforce           exit non-zero when the policy pack (modelship/policy) reports a mandatory violation
+      --policy-config F   the pack's policy config (JSON, as pulumi --policy-pack-config): levels per rule or "all"
   -h, --help              print this help`;
 
 export interface PlanOptions {
@@ -40,6 +46,10 @@ export interface PlanOptions {
     diff?: string;
     /** Directory holding Pulumi.yaml. Default: found upwards from the working directory. */
     projectDir?: string;
+    /** Refuse the plan (`refused` in the result; the CLI exits non-zero) on a mandatory policy violation. */
+    enforce?: boolean;
+    /** A policy config file (JSON, as `pulumi preview --policy-pack-config`). */
+    policyConfig?: string;
     /** Loads the program's main module. Default: Node's `require`, after dropping the project's modules from its cache. */
     load?: (file: string) => unknown;
 }
@@ -64,6 +74,8 @@ export interface Plan {
     counts?: Record<string, number>;
     /** The program's stack outputs, secrets masked. */
     outputs?: Record<string, unknown>;
+    /** What the policy pack reported, mandatory first. */
+    violations?: PolicyViolation[];
 }
 
 /** A one-line user error (bad flag, unknown stack, bad config). */
@@ -83,6 +95,8 @@ export function parsePlanArgs(argv: string[]): PlanOptions | "help" {
                 out: { type: "string" },
                 diff: { type: "string" },
                 "project-dir": { type: "string" },
+                enforce: { type: "boolean", default: false },
+                "policy-config": { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
             },
         }));
@@ -94,6 +108,8 @@ export function parsePlanArgs(argv: string[]): PlanOptions | "help" {
     if (values.out !== undefined) opts.out = values.out;
     if (values.diff !== undefined) opts.diff = values.diff;
     if (values["project-dir"] !== undefined) opts.projectDir = values["project-dir"];
+    if (values.enforce) opts.enforce = true;
+    if (values["policy-config"] !== undefined) opts.policyConfig = values["policy-config"];
     return opts;
 }
 
@@ -591,10 +607,62 @@ function programError(err: unknown, configFile: string, program: string): PlanEr
     return new PlanError(isConfig ? `${configFile}: ${message}` : `${program}: ${message}`);
 }
 
+/** Reads a policy config file (`--policy-config`): JSON by rule name, as `pulumi preview --policy-pack-config` takes. */
+export function readPolicyConfig(file: string): PolicyPackConfig {
+    let config: PolicyPackConfig;
+    try {
+        config = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new PlanError(`--policy-config ${file}: ${(err as Error).message.split("\n")[0]}: give a JSON object such as {"ecr-lifecycle-policy": "mandatory"}`);
+    }
+    if (config === null || typeof config !== "object" || Array.isArray(config)) throw new PlanError(`--policy-config ${file}: not a JSON object: give one such as {"all": "advisory"}`);
+    try {
+        validatePolicyConfig(config, policies);
+    } catch (err) {
+        throw new PlanError(`--policy-config ${file}: ${(err as Error).message.replace(/^policy config: /, "")}`);
+    }
+    return config;
+}
+
+/** The recorded resources as the engine shows them to policies: inputs, outputs (secrets unwrapped), parent, provider. */
+export function policyTargets(recorder: MockRecorder): PolicyTarget[] {
+    return recorder.resources.map((r) => {
+        const providerUrn = r.provider ? r.provider.slice(0, r.provider.lastIndexOf("::")) : undefined;
+        const provider = providerUrn ? recorder.byUrn(providerUrn) : undefined;
+        return {
+            type: r.type,
+            name: r.name,
+            urn: r.urn,
+            props: r.inputs,
+            outputs: r.custom ? unwrapSecrets(r.state).value : { ...r.inputs, ...(r.outputs ?? {}) },
+            ...(r.parentUrn ? { parent: r.parentUrn } : {}),
+            dependencies: r.dependencies,
+            ...(provider ? { provider: { type: provider.type, name: provider.name, urn: provider.urn, props: provider.inputs } } : {}),
+        };
+    });
+}
+
+/** Runs the modelship policy pack over what the plan recorded; mandatory violations first. */
+export async function checkPolicies(recorder: MockRecorder, config: PolicyPackConfig = {}): Promise<PolicyViolation[]> {
+    const violations = await runPolicies(policies, policyTargets(recorder), config);
+    return [...violations.filter((v) => v.enforcementLevel === "mandatory"), ...violations.filter((v) => v.enforcementLevel !== "mandatory")];
+}
+
+/** The policy section of the plan: one line per violation, as the Pulumi CLI prints them. Pure. */
+export function renderViolations(violations: PolicyViolation[], enforce = false): string {
+    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+    const head = `Policy pack modelship (${policies.length} rules): ${mandatory} mandatory, ${violations.length - mandatory} advisory violation${violations.length - mandatory === 1 ? "" : "s"}`;
+    const tail = enforce && mandatory > 0 ? ["", `--enforce: refused, ${mandatory} mandatory violation${mandatory === 1 ? "" : "s"}.`] : [];
+    return [head, ...violations.map((v) => `  ${markPlaceholders(formatViolation(v))}`), ...tail].join("\n");
+}
+
 /** Runs the plan and returns what to print. Throws {@link PlanError} (or a config error) on bad input. */
-export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff }> {
+export async function plan(
+    opts: PlanOptions,
+): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff; violations: PolicyViolation[]; refused: boolean }> {
     const projectDir = opts.projectDir ? path.resolve(opts.projectDir) : findProjectDir(process.cwd());
     const previous = opts.diff ? readPlanFile(path.resolve(opts.diff)) : undefined;
+    const policyConfig = opts.policyConfig ? readPolicyConfig(path.resolve(opts.policyConfig)) : {};
     const project = readProject(projectDir);
     const program = resolveProgram(projectDir, project);
     const programRel = path.relative(projectDir, program);
@@ -628,6 +696,9 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
         process.chdir(cwd);
     }
     const resources = toPlanResources(recorder);
+    const violations = await checkPolicies(recorder, policyConfig);
+    const refused = opts.enforce === true && violations.some((v) => v.enforcementLevel === "mandatory");
+    const policyText = renderViolations(violations, opts.enforce);
     const result: Plan = {
         stack: opts.stack,
         program: programRel,
@@ -635,12 +706,13 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
         resources,
         counts: countByType(resources),
         outputs,
+        violations: markPlaceholders(violations),
     };
     const written = opts.out ? writeKubernetesYaml(recorder, path.resolve(opts.out)) : [];
     if (previous) {
         const diff = diffPlans(previous, result);
-        return { text: opts.json ? JSON.stringify(diff, null, 2) : renderDiff(opts.stack, diff), plan: result, written, diff };
+        return { text: opts.json ? JSON.stringify(diff, null, 2) : `${renderDiff(opts.stack, diff)}\n\n${policyText}`, plan: result, written, diff, violations, refused };
     }
-    const text = opts.json ? JSON.stringify(result, null, 2) : renderTree(result, recorder, stackConfig.file);
-    return { text, plan: result, written };
+    const text = opts.json ? JSON.stringify(result, null, 2) : `${renderTree(result, recorder, stackConfig.file)}\n\n${policyText}`;
+    return { text, plan: result, written, violations, refused };
 }

@@ -3,7 +3,7 @@ import * as awsx from "@pulumi/awsx";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAutoscalerCapacity, type CapacityContext, type GpuCapacityStrategy, type GpuNodeGroupShape } from "./internal/capacity";
+import { ClusterAutoscalerCapacity, nodeTemplateTagProblems, type CapacityContext, type GpuCapacityStrategy, type GpuNodeGroupShape } from "./internal/capacity";
 import {
     CLUSTER_ADMIN_POLICY_ARN,
     IMDSV2_METADATA_OPTIONS,
@@ -53,12 +53,13 @@ import {
     isGpuAmiType,
 } from "./internal/gpu-instances";
 import { irsaTrustPolicy, policyDocument, policyJson } from "./internal/iam";
-import { cloudWatchLogsKeyPolicy, keyArnOrCreate } from "./internal/kms";
+import { autoScalingVolumeKeyPolicy, cloudWatchLogsKeyPolicy, keyArnOrCreate } from "./internal/kms";
+import { AUTONAME_SUFFIX_LENGTH, autonameOverflow, type AutonamedChild } from "./internal/aws-name-limits";
 import { componentTags } from "./internal/tags";
-import { ArgChecker, InvalidArgumentError, isCidr, isDnsLabel, isIntInRange } from "./internal/validation";
+import { ArgChecker, InvalidArgumentError, isCidr, isDnsLabel, isIntInRange, labelKeyProblem, nodeLabelValueProblem } from "./internal/validation";
 import { MAX_ALLOWED_ADDRESSES, coveredAddresses, parseCanonicalCidr, type Ipv4Cidr } from "./internal/cidr";
 import { pinnedRelease } from "./internal/helm";
-import { installKarpenter, KARPENTER_AMI_ALIAS, KARPENTER_DEFAULTS, type KarpenterPoolShape, type KarpenterResources } from "./internal/karpenter";
+import { installKarpenter, KARPENTER_AMI_ALIAS, KARPENTER_DEFAULTS, karpenterAutonamedChildren, type KarpenterPoolShape, type KarpenterResources } from "./internal/karpenter";
 import { checkInputs, checkPlain, isPlain } from "./internal/inputs";
 
 export type { GpuScheduling } from "./internal/gpu-constants";
@@ -147,7 +148,11 @@ export interface GpuClusterArgs {
      * when they resolve); the list itself is plain, as its emptiness decides the endpoint. Default [] (see `endpointAccess`).
      */
     publicAccessCidrs?: pulumi.Input<string>[];
-    /** IAM role or user ARNs granted cluster admin through access entries (e.g. `role.arn`). Default none (only the creator). */
+    /**
+     * IAM role or user ARNs granted cluster admin through access entries (e.g. `role.arn`), besides the principal running
+     * the first `pulumi up`, which EKS makes admin itself. Listing that principal fails the preview (its second entry
+     * would fail with 409). Default none (only the creator).
+     */
     admins?: pulumi.Input<string>[];
     /** KMS key ARN for envelope encryption of Kubernetes secrets. Default: a key created for the cluster, rotation on. */
     kmsKeyArn?: pulumi.Input<string>;
@@ -177,6 +182,12 @@ export interface GpuClusterArgs {
      * Default "cluster-autoscaler".
      */
     capacity?: "cluster-autoscaler" | "karpenter";
+    /**
+     * KMS key ARN encrypting the nodes' EBS volumes. Its key policy must let the `AWSServiceRoleForAutoScaling`
+     * service-linked role use it (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey, and CreateGrant with
+     * `kms:GrantIsForAWSResource`), or nodes never launch. Default: a key created for it, rotation on, with that policy.
+     */
+    nodeVolumeKmsKeyArn?: pulumi.Input<string>;
     /** Tags merged onto the defaults, which name the component. */
     tags?: Record<string, string>;
 }
@@ -200,8 +211,6 @@ const CAPACITY_TYPES = ["ON_DEMAND", "SPOT"];
 const SCALE_DOWN_DELAY = /^[1-9]\d*[smh]$/;
 const KUBERNETES_VERSION = /^1\.\d{2}$/;
 const ADMIN_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/.+$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const ECR_REPOSITORY_ARN = /^arn:aws(-[a-z]+)*:ecr:[a-z]{2}(-[a-z]+)+-\d:\d{12}:repository\/[a-z0-9][a-z0-9._/-]*$/;
 
 /** What is wrong with an `imageRepositoryArns` entry, or undefined. Pure. */
@@ -280,14 +289,56 @@ function validateGpuGroup(c: ArgChecker, g: GpuNodeGroupArgs, i: number): void {
     }
     if (g.diskSizeGb !== undefined) c.check(isIntInRange(g.diskSizeGb, 20, 16384), `${at}.diskSizeGb`, `must be a whole number of GiB from 20 to 16384 (got ${g.diskSizeGb})`);
     for (const [key, value] of Object.entries(g.labels ?? {})) {
-        c.check(LABEL_KEY.test(key) && LABEL_VALUE.test(value), `${at}.labels`, `"${key}: ${value}" is not a valid Kubernetes label`);
+        const keyProblem = labelKeyProblem(key);
+        c.check(keyProblem === undefined, `${at}.labels`, `key "${key}" ${keyProblem}`);
+        const valueProblem = nodeLabelValueProblem(value);
+        c.check(valueProblem === undefined, `${at}.labels["${key}"]`, `"${value}" ${valueProblem}`);
         c.check(!RESERVED_LABEL_PREFIXES.some((p) => key.startsWith(p) || key.includes(`.${p}`)), `${at}.labels`, `"${key}" uses a prefix modelship or Kubernetes owns (${RESERVED_LABEL_PREFIXES.join(", ")}): choose your own prefix`);
     }
+    // A scale-from-zero group is known to cluster-autoscaler only through ASG tags naming each label.
+    for (const problem of nodeTemplateTagProblems({ labels: g.labels ?? {}, taints: [] })) c.check(false, `${at}.labels`, problem);
 }
 
 /** What is wrong with an admin ARN, or undefined. Pure. */
 export function adminProblem(arn: string): string | undefined {
     return typeof arn === "string" && ADMIN_ARN.test(arn) ? undefined : `"${arn}" is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)`;
+}
+
+/**
+ * The IAM principal an access entry names for an ARN: an assumed-role session's role (`sts::...:assumed-role/R/s` ->
+ * `iam::...:role/R`), a role or user without its path (names are unique in an account, paths are not part of them),
+ * anything else unchanged. Pure.
+ */
+export function accessEntryPrincipal(arn: string): string {
+    const session = /^arn:([a-z-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
+    if (session) return `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`;
+    const iam = /^arn:([a-z-]+):iam::(\d{12}):(role|user)\/(?:.*\/)?([^/]+)$/.exec(arn);
+    if (iam) return `arn:${iam[1]}:iam::${iam[2]}:${iam[3]}/${iam[4]}`;
+    return arn;
+}
+
+/**
+ * What is wrong with listing `admin` when `callerArn` runs `pulumi up`, or undefined. pulumi-eks 4.3 always creates
+ * the cluster with `bootstrapClusterCreatorAdminPermissions` (pulumi/pulumi-eks#2373), so EKS gives the creator an
+ * admin access entry itself and a second entry for the same principal fails with 409 after the control plane was
+ * built. Pure.
+ */
+export function deployerAdminProblem(admin: string, callerArn: string): string | undefined {
+    if (accessEntryPrincipal(admin) !== accessEntryPrincipal(callerArn)) return undefined;
+    return (
+        `"${admin}" is the principal running pulumi up (${callerArn}), which EKS already makes cluster admin when it creates the cluster ` +
+        `(pulumi-eks always bootstraps the creator's access entry), so a second entry would fail with 409: remove it from admins, ` +
+        `or run pulumi up as another principal`
+    );
+}
+
+/** `admins[i]` as an Output that fails (with the construction-time message) when it is the principal running `pulumi up`. */
+export function checkedNotDeployer(name: string, i: number, admin: pulumi.Input<string>, callerArn: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.all([admin, callerArn]).apply(([arn, caller]) => {
+        const problem = deployerAdminProblem(arn, caller);
+        if (problem !== undefined) throw new InvalidArgumentError("GpuCluster", name, `admins[${i}]`, problem);
+        return arn;
+    });
 }
 
 /** What is wrong with one public-endpoint CIDR, or undefined. Pure. */
@@ -368,10 +419,79 @@ function validateEndpoint(c: ArgChecker, args: GpuClusterArgs): void {
     }
 }
 
+/**
+ * Every autonamed AWS resource a GpuCluster creates: its own, and those pulumi-eks 4.3 creates inside `eks.Cluster`
+ * (its control-plane role and security groups), which the mock runtime never sees. `group` is the index of the GPU
+ * group whose name the child carries. Kept next to the constructor's names; a test checks it against what is recorded.
+ * Pure.
+ */
+export function gpuClusterAutonamedChildren(
+    name: string,
+    groupNames: string[],
+    opts: { capacity?: "cluster-autoscaler" | "karpenter"; spotGroups?: boolean[] } = {},
+): (AutonamedChild & { group?: number })[] {
+    const role = "aws:iam/role:Role";
+    const rolePolicy = "aws:iam/rolePolicy:RolePolicy";
+    const launchTemplate = "aws:ec2/launchTemplate:LaunchTemplate";
+    const nodeGroup = "aws:eks/nodeGroup:NodeGroup";
+    const securityGroup = "aws:ec2/securityGroup:SecurityGroup";
+    return [
+        { type: role, logicalName: `${name}-node-role` },
+        { type: role, logicalName: `${name}-vpc-cni` },
+        { type: role, logicalName: `${name}-cluster-autoscaler` },
+        { type: rolePolicy, logicalName: `${name}-node-image-pull` },
+        { type: rolePolicy, logicalName: `${name}-cluster-autoscaler` },
+        { type: launchTemplate, logicalName: `${name}-system-lt` },
+        // eks.ManagedNodeGroup names its aws.eks.NodeGroup after itself; EKS node group names are autonamed.
+        { type: nodeGroup, logicalName: `${name}-system` },
+        // pulumi-eks 4.3: ServiceRole `${cluster}-eksRole` -> Role `${cluster}-eksRole-role`, and its security groups.
+        { type: role, logicalName: `${name}-eks-eksRole-role` },
+        { type: securityGroup, logicalName: `${name}-eks-eksClusterSecurityGroup` },
+        { type: securityGroup, logicalName: `${name}-eks-nodeSecurityGroup` },
+        ...(opts.capacity === "karpenter"
+            ? karpenterAutonamedChildren(name)
+            : groupNames.flatMap((g, group) => [
+                  { type: launchTemplate, logicalName: `${name}-gpu-${g}-lt`, group },
+                  { type: nodeGroup, logicalName: `${name}-gpu-${g}`, group },
+                  // A SPOT group's on-demand twin (withOnDemandFallback).
+                  ...(opts.spotGroups?.[group]
+                      ? [
+                            { type: launchTemplate, logicalName: `${name}-gpu-${g}-od-lt`, group },
+                            { type: nodeGroup, logicalName: `${name}-gpu-${g}-od`, group },
+                        ]
+                      : []),
+              ])),
+    ];
+}
+
+/**
+ * Names that pass the format rules can still overflow an AWS limit once Pulumi appends its autoname suffix (`-` and 7
+ * characters): IAM role names (64) bound the component name, EKS node group names (63) the component and group names
+ * together. Reports the worst overflow per field.
+ */
+function validateNameBudget(c: ArgChecker, name: string, groupNames: string[], budgetOptions: { capacity?: "cluster-autoscaler" | "karpenter"; spotGroups?: boolean[] } = {}): void {
+    const worst = new Map<string, { child: AutonamedChild; over: number; length: number; limit: number }>();
+    for (const child of gpuClusterAutonamedChildren(name, groupNames, budgetOptions)) {
+        const o = autonameOverflow(child);
+        if (o === undefined) continue;
+        const field = child.group === undefined ? "name" : `gpuNodeGroups[${child.group}].name`;
+        if ((worst.get(field)?.over ?? 0) < o.over) worst.set(field, { child, ...o });
+    }
+    for (const [field, w] of worst) {
+        const kind = w.child.type.split(":").pop();
+        const fix = field === "name" ? `shorten the component name by ${w.over}` : `shorten the group name or the component name by ${w.over} (together)`;
+        c.check(
+            false,
+            field,
+            `is too long for AWS: the ${kind} "${w.child.logicalName}" plus Pulumi's ${AUTONAME_SUFFIX_LENGTH}-character autoname suffix has ${w.length} characters, more than the ${w.limit} AWS allows: ${fix}`,
+        );
+    }
+}
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void {
     const c = new ArgChecker("GpuCluster", name);
-    c.check(isDnsLabel(name, 40), "name", `"${name}" must be 1-40 lowercase letters, digits or "-": it prefixes every child's name`);
+    c.check(isDnsLabel(name), "name", `"${name}" must be lowercase letters, digits or "-": it prefixes every child's name`);
     const version = args.version ?? GPU_CLUSTER_DEFAULTS.version;
     c.check(KUBERNETES_VERSION.test(version), "version", `"${version}" must be a Kubernetes minor version such as "1.33"`);
 
@@ -385,6 +505,12 @@ export function validateGpuClusterArgs(name: string, args: GpuClusterArgs): void
         c.check(first === undefined, `gpuNodeGroups[${i}].name`, `"${g.name}" is also the name of gpuNodeGroups[${first}]: give each group its own name`);
         if (first === undefined) seen.set(key, i);
     });
+    validateNameBudget(
+        c,
+        name,
+        groups.map((g) => String(g.name)),
+        { capacity: args.capacity, spotGroups: groups.map((g) => g.capacityType === "SPOT") },
+    );
 
     const sys = args.systemNodeGroup ?? {};
     const d = GPU_CLUSTER_DEFAULTS.systemNodeGroup;
@@ -512,6 +638,8 @@ interface Where {
     region: pulumi.Output<string>;
     accountId: pulumi.Output<string>;
     partition: pulumi.Output<string>;
+    /** The ARN of the principal running `pulumi up` (a user, or an assumed-role session). */
+    callerArn: pulumi.Output<string>;
 }
 
 /** The VPC and subnets the cluster runs in. */
@@ -564,6 +692,14 @@ export class GpuCluster extends pulumi.ComponentResource {
     readonly nodeRole: aws.iam.Role;
     /** The CPU node group running the add-ons. */
     readonly systemNodeGroup: eks.ManagedNodeGroup;
+    /**
+     * What a workload must wait for before its pods can schedule: the system node group. Pass it as `dependsOn` (or a
+     * component's `nodesReady`) to anything installed on the cluster, so that an atomic Helm install does not start
+     * its 5-minute wait while no node exists yet.
+     */
+    readonly systemNodes: pulumi.Resource[];
+    /** ARN of the KMS key encrypting the nodes' EBS volumes. */
+    readonly nodeVolumeKmsKeyArn: pulumi.Output<string>;
     /** The GPU node groups, by group name. */
     readonly gpuNodeGroups: Record<string, eks.ManagedNodeGroup>;
     /** The control plane's security group (pulumi-eks's `clusterSecurityGroupId`). */
@@ -572,8 +708,8 @@ export class GpuCluster extends pulumi.ComponentResource {
     readonly nodeSecurityGroupId: pulumi.Output<string>;
     /** The vpc-cni add-on (network policies enforced, aws-node on its own IRSA role). */
     readonly vpcCni: eks.VpcCniAddon;
-    /** The NVIDIA device plugin and metrics-server Helm releases. */
-    readonly addons: { nvidiaDevicePlugin: k8s.helm.v3.Release; metricsServer: k8s.helm.v3.Release };
+    /** The NVIDIA device plugin and metrics-server Helm releases, and the CoreDNS EKS add-on. */
+    readonly addons: { nvidiaDevicePlugin: k8s.helm.v3.Release; metricsServer: k8s.helm.v3.Release; coreDns: aws.eks.Addon };
     /** Karpenter's resources (controller, queue, roles, node class, NodePools by group name), with `capacity: "karpenter"`. */
     readonly karpenter: KarpenterResources | undefined;
 
@@ -583,9 +719,11 @@ export class GpuCluster extends pulumi.ComponentResource {
         for (const warning of capacityWarnings(args)) pulumi.log.warn(`GpuCluster "${name}": ${warning}`, this);
 
         const tags = componentTags("GpuCluster", name, args.tags);
+        const caller = aws.getCallerIdentityOutput({}, { parent: this });
         const where: Where = {
             region: aws.getRegionOutput({}, { parent: this }).region,
-            accountId: aws.getCallerIdentityOutput({}, { parent: this }).accountId,
+            accountId: caller.accountId,
+            callerArn: caller.arn,
             partition: aws.getPartitionOutput({}, { parent: this }).partition,
         };
         this.endpointAccess = endpointAccess(args) as "public" | "private";
@@ -595,12 +733,14 @@ export class GpuCluster extends pulumi.ComponentResource {
         const cluster = controlPlane.cluster;
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
         const nodes = this.createNodeGroups(name, args, tags, where, network, cluster, provider);
-        this.addons = this.installAddons(name, provider, nodes.systemGroup);
+        this.addons = this.installAddons(name, provider, cluster, args.version ?? GPU_CLUSTER_DEFAULTS.version, nodes.systemGroup, tags);
 
         this.cluster = cluster;
         this.vpc = network.vpc;
         this.nodeRole = nodes.nodeRole;
         this.systemNodeGroup = nodes.systemGroup;
+        this.systemNodes = [nodes.systemGroup];
+        this.nodeVolumeKmsKeyArn = nodes.nodeVolumeKmsKeyArn;
         this.gpuNodeGroups = nodes.gpuGroups;
         this.karpenter = nodes.karpenter;
         this.vpcCni = nodes.vpcCni;
@@ -632,6 +772,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             controlPlaneLogGroupName: this.controlPlaneLogGroupName,
             logsKmsKeyArn: this.logsKmsKeyArn,
             nodeRoleArn: this.nodeRoleArn,
+            nodeVolumeKmsKeyArn: this.nodeVolumeKmsKeyArn,
             endpointAccess: this.endpointAccess,
             clusterSecurityGroupId: this.clusterSecurityGroupId,
             nodeSecurityGroupId: this.nodeSecurityGroupId,
@@ -685,9 +826,9 @@ export class GpuCluster extends pulumi.ComponentResource {
         const { logGroup, logsKmsKeyArn } = this.createControlPlaneLogs(name, args, tags, where, eksClusterName);
 
         const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};
-        checkInputs({ component: "GpuCluster", name, field: "admins" }, args.admins ?? [], adminProblem).forEach((principalArn, i) => {
+        checkInputs({ component: "GpuCluster", name, field: "admins" }, args.admins ?? [], adminProblem).forEach((admin, i) => {
             accessEntries[`admin-${i}`] = {
-                principalArn,
+                principalArn: checkedNotDeployer(name, i, admin, where.callerArn),
                 accessPolicies: { "cluster-admin": { policyArn: CLUSTER_ADMIN_POLICY_ARN, accessScope: { type: "cluster" } } },
                 tags,
             };
@@ -736,6 +877,15 @@ export class GpuCluster extends pulumi.ComponentResource {
         // One role for all node groups; managed node groups create its EC2_LINUX access entry themselves.
         const { nodeRole, nodePolicies } = this.createNodeRole(name, args, tags, where.accountId);
         const nodeDependencies = [...nodePolicies, vpcCni];
+        const nodeVolumeKmsKeyArn = keyArnOrCreate({
+            given: args.nodeVolumeKmsKeyArn,
+            name,
+            suffix: "node-volumes-key",
+            description: `EBS volumes of the nodes of EKS cluster ${name}`,
+            tags,
+            parent: this,
+            policy: policyJson(autoScalingVolumeKeyPolicy({ partition: where.partition, accountId: where.accountId })),
+        });
 
         const launchTemplate = (suffix: string, os: "al2023" | "bottlerocket", diskSizeGb: number) =>
             new aws.ec2.LaunchTemplate(
@@ -743,7 +893,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                 {
                     description: `Nodes of ${name}-${suffix}: IMDSv2 only, encrypted gp3 volumes`,
                     metadataOptions: { ...IMDSV2_METADATA_OPTIONS },
-                    blockDeviceMappings: nodeBlockDevices(os, diskSizeGb),
+                    blockDeviceMappings: nodeBlockDevices(os, diskSizeGb, nodeVolumeKmsKeyArn),
                     tagSpecifications: [
                         { resourceType: "instance", tags },
                         { resourceType: "volume", tags },
@@ -764,6 +914,9 @@ export class GpuCluster extends pulumi.ComponentResource {
             {
                 cluster,
                 nodeRole,
+                // pulumi-eks gives a group the cluster's version only without a launch template: set it, so a version bump
+                // upgrades every group after the control plane (EKS refuses the next bump while groups lag behind).
+                version,
                 amiType: systemAmiType(cpuArchitecture(sysTypes[0]) ?? "x86_64"),
                 instanceTypes: sysTypes,
                 capacityType: "ON_DEMAND",
@@ -818,13 +971,14 @@ export class GpuCluster extends pulumi.ComponentResource {
                     securityGroupIds: [cluster.clusterSecurityGroupId],
                     imagePullPolicy: policyJson(nodeImagePullPolicy({ accountId: where.accountId, repositoryArns: args.imageRepositoryArns ?? [] })),
                     diskSizeGb: Math.max(...groups.map((g) => g.diskSizeGb)),
+                    volumeKmsKeyId: nodeVolumeKmsKeyArn,
                     consolidateAfter: args.scaleDownDelay ?? d.scaleDownDelay,
                     tags,
                     dependsOn: [systemGroup],
                 },
                 pools,
             );
-            return { vpcCni, nodeRole, systemGroup, gpuGroups: {} as Record<string, eks.ManagedNodeGroup>, capacityStrategy: "karpenter", karpenter };
+            return { vpcCni, nodeRole, systemGroup, gpuGroups: {} as Record<string, eks.ManagedNodeGroup>, capacityStrategy: "karpenter", nodeVolumeKmsKeyArn, karpenter };
         }
 
         const gpuGroups: Record<string, eks.ManagedNodeGroup> = {};
@@ -835,6 +989,7 @@ export class GpuCluster extends pulumi.ComponentResource {
                 {
                     cluster,
                     nodeRole,
+                    version,
                     // Always explicit: `gpu: true` alone does not select an NVIDIA AMI on a managed node group.
                     amiType: g.amiType,
                     instanceTypes: g.instanceTypes,
@@ -860,11 +1015,32 @@ export class GpuCluster extends pulumi.ComponentResource {
             capacity.addNodeGroup(ctx, shape, autoscalingGroupName(group));
         }
         capacity.install(ctx);
-        return { vpcCni, nodeRole, systemGroup, gpuGroups, capacityStrategy: capacity.kind, karpenter: undefined };
+        return { vpcCni, nodeRole, systemGroup, gpuGroups, capacityStrategy: capacity.kind, nodeVolumeKmsKeyArn, karpenter: undefined };
     }
 
-    /** Step 4, add-ons: the NVIDIA device plugin and metrics-server, pinned Helm releases on the system nodes. */
-    private installAddons(name: string, provider: k8s.Provider, systemGroup: eks.ManagedNodeGroup) {
+    /**
+     * Step 4, add-ons, each after the system nodes: CoreDNS as an EKS add-on, and the NVIDIA device plugin and
+     * metrics-server, pinned Helm releases. The device plugin is a DaemonSet on GPU nodes only; with every GPU group at
+     * zero it has nothing to schedule, which Helm counts as ready.
+     */
+    private installAddons(name: string, provider: k8s.Provider, cluster: eks.Cluster, version: string, systemGroup: eks.ManagedNodeGroup, tags: Record<string, string>) {
+        // EKS bootstraps a self-managed CoreDNS that no version bump upgrades, and pulumi-eks adds its add-on only with a
+        // default node group (without nodes it stays DEGRADED and times out): take it over here, once nodes exist.
+        const coreDns = new aws.eks.Addon(
+            `${name}-coredns`,
+            {
+                clusterName: cluster.eksCluster.name,
+                addonName: "coredns",
+                // EKS's default build for the version, not the newest: it changes only when AWS moves the default.
+                addonVersion: aws.eks.getAddonVersionOutput({ addonName: "coredns", kubernetesVersion: version, mostRecent: false }, { parent: this }).version,
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "OVERWRITE",
+                // Removing the add-on from the program must not remove cluster DNS.
+                preserve: true,
+                tags,
+            },
+            { parent: this, dependsOn: [systemGroup] },
+        );
         const nvidiaDevicePlugin = pinnedRelease(
             `${name}-nvidia-device-plugin`,
             GPU_CLUSTER_CHARTS.nvidiaDevicePlugin,
@@ -877,7 +1053,7 @@ export class GpuCluster extends pulumi.ComponentResource {
             { name: "metrics-server", namespace: "kube-system", values: metricsServerValues() },
             { parent: this, provider, dependsOn: [systemGroup] },
         );
-        return { nvidiaDevicePlugin, metricsServer };
+        return { nvidiaDevicePlugin, metricsServer, coreDns };
     }
 
     /** The log group EKS writes control-plane logs to, with retention and a KMS key only CloudWatch Logs may use for it. */

@@ -126,6 +126,12 @@ export interface InferenceServiceArgs {
      * running `aws s3 sync` as the pod's own IRSA role, which may read that prefix and nothing else. Default none.
      */
     modelStore?: ModelStoreArgs;
+    /**
+     * Add a namespace-wide default-deny egress NetworkPolicy (`podSelector: {}`), so that every pod of the namespace
+     * starts closed; the server's own policy re-allows DNS and `egressCidrs`. Needs `networkPolicy`. Default: on when
+     * `createNamespace` (a namespace shared with other workloads is yours to close).
+     */
+    denyEgressByDefault?: boolean;
     /** Container port the server listens on (`PORT`), also the Service port (modelship only: the other engines use theirs). Default 8080. */
     port?: number;
     /**
@@ -293,6 +299,8 @@ export function validateInferenceServiceArgs(name: string, args: InferenceServic
     if (args.preStopSleepSeconds !== undefined) c.check(isIntInRange(args.preStopSleepSeconds, 0, 120), "preStopSleepSeconds", `must be whole seconds from 0 to 120 (got ${args.preStopSleepSeconds})`);
     checkCidrs(c, "egressCidrs", args.egressCidrs ?? []);
     if (args.egressCidrs?.length) c.check(args.networkPolicy ?? d.networkPolicy, "egressCidrs", "has no effect with networkPolicy: false: remove it or enable the policy");
+    // Without the server's own policy re-allowing DNS, a namespace-wide deny would cut the server off.
+    if (args.denyEgressByDefault) c.check(args.networkPolicy ?? d.networkPolicy, "denyEgressByDefault", "needs the server's NetworkPolicy (it re-allows DNS and egressCidrs): remove networkPolicy: false or denyEgressByDefault");
     if (args.ingressFrom !== undefined) {
         c.check(args.networkPolicy ?? d.networkPolicy, "ingressFrom", "has no effect with networkPolicy: false: remove it or enable the policy");
         checkIngressFrom(c, args.ingressFrom);
@@ -512,6 +520,8 @@ export class InferenceService extends pulumi.ComponentResource {
     readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
     /** The NetworkPolicy, unless `networkPolicy: false`. */
     readonly networkPolicy: k8s.networking.v1.NetworkPolicy | undefined;
+    /** The namespace's default-deny egress NetworkPolicy, with `denyEgressByDefault`. */
+    readonly defaultDenyEgress: k8s.networking.v1.NetworkPolicy | undefined;
     /** The KEDA ScaledObject, when `autoscaling` is set. */
     readonly scaledObject: k8s.apiextensions.CustomResource | undefined;
     /** The ServiceMonitor, when `serviceMonitor` is on. */
@@ -560,6 +570,7 @@ export class InferenceService extends pulumi.ComponentResource {
         this.service = this.createService(ctx);
         this.podDisruptionBudget = this.createDisruptionBudget(ctx);
         this.networkPolicy = args.networkPolicy ?? d.networkPolicy ? this.createNetworkPolicy(ctx, args) : undefined;
+        this.defaultDenyEgress = (args.denyEgressByDefault ?? ns !== undefined) && this.networkPolicy ? this.createDefaultDenyEgress(ctx) : undefined;
         this.scaledObject = args.autoscaling ? this.createScaledObject(ctx, args.autoscaling, args.replicas ?? d.replicas, this.deployment) : undefined;
         this.serviceMonitor = args.serviceMonitor ?? d.serviceMonitor ? this.createServiceMonitor(ctx, this.service) : undefined;
         this.serviceAccount = account.resource;
@@ -841,6 +852,15 @@ export class InferenceService extends pulumi.ComponentResource {
                     args.modelStore ? (args.modelStore.egressCidrs ?? [...MODEL_STORE_DEFAULTS.egressCidrs]) : [],
                 ),
             },
+            { parent: this, dependsOn: ctx.nsDeps },
+        );
+    }
+
+    /** The namespace-wide default-deny egress NetworkPolicy (podSelector {}); the server's own policy re-allows DNS and `egressCidrs`. */
+    private createDefaultDenyEgress(ctx: ServiceContext): k8s.networking.v1.NetworkPolicy {
+        return new k8s.networking.v1.NetworkPolicy(
+            `${ctx.name}-default-deny-egress`,
+            { metadata: { name: "default-deny-egress", namespace: ctx.namespace, labels: ctx.labels }, spec: { podSelector: {}, policyTypes: ["Egress"] } },
             { parent: this, dependsOn: ctx.nsDeps },
         );
     }

@@ -79,6 +79,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             modelStore: svc.modelStore && { ...svc.modelStore, cluster },
             namespace: svc.namespace,
             createNamespace: secrets === undefined,
+            // The stack owns the namespace either way (SecretWiring creates it when there are secrets): close its egress.
+            denyEgressByDefault: true,
             port: engine === "modelship" ? svc.port : undefined,
             modelName: served.modelName,
             gpu: svc.gpusPerPod,

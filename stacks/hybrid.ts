@@ -43,6 +43,8 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
             image: cloud.imageRef,
             namespace: o.namespace,
             createNamespace: secrets === undefined,
+            // The stack owns the namespace either way (SecretWiring creates it when there are secrets): close its egress.
+            denyEgressByDefault: true,
             port: o.port,
             modelName: servedModel(args).modelName,
             gpu: o.gpusPerPod,

@@ -2,7 +2,7 @@
  * The docs are code: every ```ts block in README.md and docs/*.md typechecks, and every relative link resolves.
  *
  * Convention for ```ts blocks: each block is a module of its own, importing from "modelship", "modelship/stacks" and
- * "modelship/testing" the way a user does (mapped here to components/index.ts, stacks/programs.ts, cli/testing.ts).
+ * "modelship/testing" (and "modelship/policy") the way a user does (mapped here to components/index.ts, stacks/programs.ts, cli/testing.ts, policy/index.ts).
  * A block that uses a name from an earlier block (`registry`, `cluster`, `image`...) gets an HTML comment right
  * before its fence, invisible on GitHub, whose text is prepended to the block:
  *
@@ -75,6 +75,7 @@ describe("every ts block in README.md and docs/ typechecks", () => {
                 modelship: ["components/index.ts"],
                 "modelship/stacks": ["stacks/programs.ts"],
                 "modelship/testing": ["cli/testing.ts"],
+                "modelship/policy": ["policy/index.ts"],
             },
         };
         const host = ts.createCompilerHost(options);

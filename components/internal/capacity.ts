@@ -74,15 +74,46 @@ export function clusterOwnershipTagKey(clusterName: string): string {
     return `k8s.io/cluster-autoscaler/${clusterName}`;
 }
 
+/** Auto Scaling tag limits: keys of at most 128 characters, values of at most 256. */
+export const ASG_TAG_KEY_MAX = 128;
+export const ASG_TAG_VALUE_MAX = 256;
+
+/** The node-template tag key cluster-autoscaler reads for one resource, label or taint key. Pure. */
+export function nodeTemplateTagKey(kind: "resources" | "label" | "taint", key: string): string {
+    return `${NODE_TEMPLATE_TAG_PREFIX}/${kind}/${key}`;
+}
+
 /**
  * ASG tags that describe a node of the group to cluster-autoscaler, so that a pending GPU pod scales a group up from
  * zero: its GPUs (`resources/`), labels (`label/`) and taints (`taint/`, written `value:Effect`).
  */
 export function nodeTemplateTags(shape: GpuNodeGroupShape): Record<string, string> {
-    const tags: Record<string, string> = { [`${NODE_TEMPLATE_TAG_PREFIX}/resources/${GPU_RESOURCE}`]: String(shape.gpusPerNode) };
-    for (const [key, value] of Object.entries(shape.labels)) tags[`${NODE_TEMPLATE_TAG_PREFIX}/label/${key}`] = value;
-    for (const t of shape.taints) tags[`${NODE_TEMPLATE_TAG_PREFIX}/taint/${t.key}`] = `${t.value}:${t.effect}`;
+    const tags: Record<string, string> = { [nodeTemplateTagKey("resources", GPU_RESOURCE)]: String(shape.gpusPerNode) };
+    for (const [key, value] of Object.entries(shape.labels)) tags[nodeTemplateTagKey("label", key)] = value;
+    for (const t of shape.taints) tags[nodeTemplateTagKey("taint", t.key)] = `${t.value}:${t.effect}`;
     return tags;
+}
+
+/**
+ * The node-template tags of a group that Auto Scaling would refuse (key over 128 characters, value over 256), each
+ * said as a problem naming the label or taint and the most its key may have. Pure.
+ */
+export function nodeTemplateTagProblems(shape: Pick<GpuNodeGroupShape, "labels" | "taints">): string[] {
+    const problems: string[] = [];
+    const check = (kind: "label" | "taint", key: string, value: string) => {
+        const tagKey = nodeTemplateTagKey(kind, key);
+        const keyMax = ASG_TAG_KEY_MAX - nodeTemplateTagKey(kind, "").length;
+        if (tagKey.length > ASG_TAG_KEY_MAX)
+            problems.push(
+                `${kind} "${key}" (${key.length} characters) makes the autoscaler tag "${tagKey}" longer than Auto Scaling's ${ASG_TAG_KEY_MAX} characters: ` +
+                    `use a ${kind} key of at most ${keyMax} characters`,
+            );
+        if (value.length > ASG_TAG_VALUE_MAX)
+            problems.push(`${kind} "${key}" has a value of ${value.length} characters; its autoscaler tag may hold at most ${ASG_TAG_VALUE_MAX}: shorten it`);
+    };
+    for (const [key, value] of Object.entries(shape.labels)) check("label", key, value);
+    for (const t of shape.taints) check("taint", t.key, `${t.value}:${t.effect}`);
+    return problems;
 }
 
 /** `arn:...:cluster/NAME` -> `arn:...:nodegroup/NAME/*\/*`, the node groups of that cluster only. */

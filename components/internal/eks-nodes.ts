@@ -55,18 +55,21 @@ export const IMDSV2_METADATA_OPTIONS = {
 
 export interface NodeBlockDevice {
     deviceName: string;
-    ebs: { volumeType: "gp3"; encrypted: "true"; deleteOnTermination: "true"; volumeSize?: number };
+    ebs: { volumeType: "gp3"; encrypted: "true"; deleteOnTermination: "true"; kmsKeyId: pulumi.Input<string>; volumeSize?: number };
 }
 
 /**
- * Encrypted gp3 volumes for a node. AL2023 keeps images and containers on its root volume (`/dev/xvda`); Bottlerocket
- * keeps a small OS volume on `/dev/xvda` (left at the AMI's size) and puts them on a data volume, `/dev/xvdb`.
+ * Encrypted gp3 volumes for a node, with `kmsKeyId` (an explicit key: without it EC2 uses the account's default EBS
+ * key, which may be a customer-managed key Auto Scaling cannot use). AL2023 keeps images and containers on its root
+ * volume (`/dev/xvda`); Bottlerocket keeps a small OS volume on `/dev/xvda` (left at the AMI's size) and puts them on a
+ * data volume, `/dev/xvdb`.
  */
-export function nodeBlockDevices(os: NodeOsFamily, diskSizeGb: number): NodeBlockDevice[] {
+export function nodeBlockDevices(os: NodeOsFamily, diskSizeGb: number, kmsKeyId: pulumi.Input<string>): NodeBlockDevice[] {
     const volume = (volumeSize?: number): NodeBlockDevice["ebs"] => ({
         volumeType: "gp3",
         encrypted: "true",
         deleteOnTermination: "true",
+        kmsKeyId,
         ...(volumeSize === undefined ? {} : { volumeSize }),
     });
     if (os === "bottlerocket") {

@@ -49,10 +49,10 @@ export const KARPENTER_DEFAULTS = {
 
 /** The EventBridge rules that feed the interruption queue, as upstream defines them. */
 export const INTERRUPTION_RULES = [
-    { name: "scheduled-change", source: "aws.health", detailType: "AWS Health Event" },
-    { name: "spot-interruption", source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" },
+    { name: "health", source: "aws.health", detailType: "AWS Health Event" },
+    { name: "spot", source: "aws.ec2", detailType: "EC2 Spot Instance Interruption Warning" },
     { name: "rebalance", source: "aws.ec2", detailType: "EC2 Instance Rebalance Recommendation" },
-    { name: "instance-state-change", source: "aws.ec2", detailType: "EC2 Instance State-change Notification" },
+    { name: "state", source: "aws.ec2", detailType: "EC2 Instance State-change Notification" },
 ] as const;
 
 export interface ControllerPolicyArgs {
@@ -314,7 +314,20 @@ export function karpenterPoolProblems(shape: KarpenterPoolShape, field: string):
     return out;
 }
 
-/** What {@link KarpenterCapacity} builds on. */
+/** The AWS children of {@link installKarpenter} that Pulumi autonames, for the component's name budget. Pure. */
+export function karpenterAutonamedChildren(name: string): { type: string; logicalName: string }[] {
+    const n = `${name}-kp`;
+    return [
+        { type: "aws:iam/role:Role", logicalName: `${n}-node` },
+        { type: "aws:iam/role:Role", logicalName: `${n}-ctl` },
+        { type: "aws:iam/rolePolicy:RolePolicy", logicalName: `${n}-node-pull` },
+        { type: "aws:iam/rolePolicy:RolePolicy", logicalName: `${n}-ctl` },
+        { type: "aws:sqs/queue:Queue", logicalName: `${n}-irq` },
+        ...INTERRUPTION_RULES.map((r) => ({ type: "aws:cloudwatch/eventRule:EventRule", logicalName: `${n}-${r.name}` })),
+    ];
+}
+
+/** What {@link installKarpenter} builds on. */
 export interface KarpenterContext {
     /** The component's name; children are named `${name}-karpenter-...`. */
     name: string;
@@ -358,7 +371,8 @@ export interface KarpenterResources {
  * the CRD chart then the controller chart on the system nodes, one EC2NodeClass and a NodePool per shape.
  */
 export function installKarpenter(ctx: KarpenterContext, pools: KarpenterPoolShape[]): KarpenterResources {
-    const n = `${ctx.name}-karpenter`;
+    // Short: IAM role and EventBridge rule names hold 64 characters with Pulumi's 8-character suffix (karpenterAutonamedChildren).
+    const n = `${ctx.name}-kp`;
     const opts = { parent: ctx.parent };
 
     // Nodes: their own role (not the managed groups', whose access entry EKS owns), worker policy and scoped pulls only.
@@ -376,12 +390,12 @@ export function installKarpenter(ctx: KarpenterContext, pools: KarpenterPoolShap
         { role: nodeRole.name, policyArn: pulumi.interpolate`arn:${ctx.partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy` },
         opts,
     );
-    const pullPolicy = new aws.iam.RolePolicy(`${n}-node-image-pull`, { role: nodeRole.name, policy: ctx.imagePullPolicy }, opts);
+    const pullPolicy = new aws.iam.RolePolicy(`${n}-node-pull`, { role: nodeRole.name, policy: ctx.imagePullPolicy }, opts);
     const accessEntry = new aws.eks.AccessEntry(`${n}-node`, { clusterName: ctx.clusterName, principalArn: nodeRole.arn, type: "EC2_LINUX", tags: ctx.tags }, opts);
 
     // Interruptions: spot warnings, rebalance, state changes and scheduled maintenance reach Karpenter before the node goes.
-    const queue = new aws.sqs.Queue(`${n}-interruptions`, { messageRetentionSeconds: 300, sqsManagedSseEnabled: true, tags: ctx.tags }, opts);
-    const queuePolicy = new aws.sqs.QueuePolicy(`${n}-interruptions`, { queueUrl: queue.url, policy: queue.arn.apply((arn) => JSON.stringify(interruptionQueuePolicy(arn))) }, opts);
+    const queue = new aws.sqs.Queue(`${n}-irq`, { messageRetentionSeconds: 300, sqsManagedSseEnabled: true, tags: ctx.tags }, opts);
+    const queuePolicy = new aws.sqs.QueuePolicy(`${n}-irq`, { queueUrl: queue.url, policy: queue.arn.apply((arn) => JSON.stringify(interruptionQueuePolicy(arn))) }, opts);
     const targets = INTERRUPTION_RULES.map((r) => {
         const rule = new aws.cloudwatch.EventRule(
             `${n}-${r.name}`,
@@ -393,7 +407,7 @@ export function installKarpenter(ctx: KarpenterContext, pools: KarpenterPoolShap
 
     // The controller: IRSA, scoped as upstream's template, to this cluster's tags, this queue and this node role.
     const controllerRole = new aws.iam.Role(
-        `${n}-controller`,
+        `${n}-ctl`,
         {
             description: "Karpenter's controller (IRSA): launches and ends this cluster's nodes only",
             assumeRolePolicy: irsaTrustPolicy({ oidcProviderArn: ctx.oidcProviderArn, oidcProviderUrl: ctx.oidcProviderUrl, namespace: KARPENTER_NAMESPACE, serviceAccount: KARPENTER_SERVICE_ACCOUNT }),
@@ -402,7 +416,7 @@ export function installKarpenter(ctx: KarpenterContext, pools: KarpenterPoolShap
         opts,
     );
     const controllerPolicy = new aws.iam.RolePolicy(
-        `${n}-controller`,
+        `${n}-ctl`,
         {
             role: controllerRole.name,
             policy: pulumi

@@ -62,3 +62,46 @@ export function cloudWatchLogsKeyPolicy(args: {
         },
     );
 }
+
+/** The service-linked role EC2 Auto Scaling launches every managed node group's instances with. */
+export function autoScalingServiceLinkedRoleArn(partition: pulumi.Input<string>, accountId: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.interpolate`arn:${partition}:iam::${accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+}
+
+/**
+ * Key policy for a key that encrypts node EBS volumes: the account administers it through IAM, and the Auto Scaling
+ * service-linked role may use it for volumes and grant it to the instances it launches (the two statements AWS
+ * documents for encrypted volumes in Auto Scaling groups). The role is matched by `aws:PrincipalArn` rather than named
+ * as the principal, because KMS refuses a policy naming a role that does not exist yet, and a fresh account gets the
+ * service-linked role only when its first Auto Scaling group is created, after this key.
+ */
+export function autoScalingVolumeKeyPolicy(args: { partition: pulumi.Input<string>; accountId: pulumi.Input<string> }): PolicyDocument {
+    const onlyAutoScaling = {
+        StringEquals: { "aws:PrincipalArn": autoScalingServiceLinkedRoleArn(args.partition, args.accountId), "kms:CallerAccount": args.accountId },
+    };
+    return policyDocument(
+        {
+            Sid: "AccountAdministersKeyThroughIam",
+            Effect: "Allow",
+            Principal: { AWS: pulumi.interpolate`arn:${args.partition}:iam::${args.accountId}:root` },
+            Action: "kms:*",
+            Resource: "*",
+        },
+        {
+            Sid: "AutoScalingUsesKeyForNodeVolumes",
+            Effect: "Allow",
+            Principal: { AWS: "*" },
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            Resource: "*",
+            Condition: onlyAutoScaling,
+        },
+        {
+            Sid: "AutoScalingGrantsKeyToItsInstances",
+            Effect: "Allow",
+            Principal: { AWS: "*" },
+            Action: "kms:CreateGrant",
+            Resource: "*",
+            Condition: { ...onlyAutoScaling, Bool: { "kms:GrantIsForAWSResource": "true" } },
+        },
+    );
+}

@@ -81,3 +81,33 @@ export function isCidr(value: string): boolean {
     const octets = m.slice(1, 5).map(Number);
     return octets.every((o) => o <= 255) && Number(m[5]) <= 32;
 }
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * What is wrong with a Kubernetes label key (a qualified name: an optional DNS-subdomain prefix of at most 253
+ * characters and `/`, then a name of 1-63 letters, digits, `-`, `_`, `.`, alphanumeric at both ends), or undefined.
+ * Said after the key. Pure.
+ */
+export function labelKeyProblem(key: string): string | undefined {
+    const parts = key.split("/");
+    if (parts.length > 2) return "has more than one \"/\": a label key is an optional DNS prefix, \"/\" and a name (e.g. \"example.com/team\")";
+    const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
+    if (prefix !== undefined && (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)))
+        return `has the prefix "${prefix}", which is not a DNS subdomain of at most 253 characters (lowercase letters, digits, "-", ".")`;
+    if (name.length === 0 || name.length > 63) return `has a name part of ${name.length} characters after the prefix: it must be 1-63`;
+    if (!LABEL_NAME.test(name)) return `has the name part "${name}": use letters, digits, "-", "_" or ".", starting and ending with a letter or digit`;
+    return undefined;
+}
+
+/**
+ * What is wrong with a node label value, or undefined. Kubernetes allows an empty value, but the EKS node group API
+ * takes 1-63 characters, so an empty one fails only at `pulumi up`. Pure.
+ */
+export function nodeLabelValueProblem(value: string): string | undefined {
+    if (typeof value !== "string" || value.length === 0) return "is empty: EKS node group labels need a value of 1-63 characters";
+    if (value.length > 63) return `has ${value.length} characters: a label value has at most 63`;
+    if (!LABEL_NAME.test(value)) return `is not a label value: use letters, digits, "-", "_" or ".", starting and ending with a letter or digit`;
+    return undefined;
+}

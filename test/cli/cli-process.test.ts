@@ -12,7 +12,7 @@ import { transpileTypeScript } from "../../cli/plan";
 const root = path.resolve(__dirname, "..", "..");
 // Inside the repository's node_modules, so that the compiled CLI resolves @pulumi/pulumi and yaml as the package does.
 const cliDir = path.join(root, "node_modules", ".cache", "modelship-cli-test");
-const cli = path.join(cliDir, "modelship.js");
+const cli = path.join(cliDir, "cli", "modelship.js");
 
 function run(args: string[], cwd: string) {
     return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 120_000 });
@@ -22,9 +22,12 @@ let project: string;
 
 beforeAll(() => {
     fs.mkdirSync(cliDir, { recursive: true });
-    for (const f of ["modelship", "plan", "mock-runtime"]) {
-        const file = path.join(root, "cli", `${f}.ts`);
-        fs.writeFileSync(path.join(cliDir, `${f}.js`), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
+    // The CLI and what it imports (the policy pack, and the constants its rules share), laid out as in the package.
+    const sources = ["cli/modelship.ts", "cli/plan.ts", "cli/mock-runtime.ts", "components/internal/gpu-constants.ts", ...fs.readdirSync(path.join(root, "policy"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `policy/${f}`)];
+    for (const rel of sources) {
+        const file = path.join(root, rel);
+        fs.mkdirSync(path.dirname(path.join(cliDir, rel)), { recursive: true });
+        fs.writeFileSync(path.join(cliDir, rel.replace(/\.ts$/, ".js")), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
     }
     project = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-cli-"));
     fs.symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"));
@@ -73,5 +76,14 @@ describe("modelship (the process)", () => {
         const diff = execFileSync(process.execPath, [cli, "plan", "--stack", "dev", "--diff", "before.json"], { cwd: project, encoding: "utf8" });
         expect(diff).toContain("### modelship plan: stack dev, 0 to add, 0 to change, 0 to remove");
         expect(diff).toContain("Stack outputs changed: replicas");
+    });
+
+    it("--enforce: prints the violations, then exits 1 on a mandatory one", () => {
+        const fixture = path.join(root, "test", "fixtures", "policy-violations");
+        const r = run(["plan", "--stack", "bad", "--enforce", "--project-dir", fixture], project);
+        expect(r.status).toBe(1);
+        expect(r.stdout).toContain("[mandatory] k8s-image-digest: container app: image nginx:1.27 is not pinned by digest");
+        expect(r.stderr).toMatch(/^modelship: plan refused \(--enforce\): \d+ mandatory policy violations, listed above\n$/);
+        expect(run(["plan", "--stack", "bad", "--project-dir", fixture], project).status).toBe(0);
     });
 });

@@ -32,7 +32,7 @@ describe("GpuCluster capacity: karpenter", () => {
     });
 
     it("runs the controller on the system nodes, after the system group exists", () => {
-        const ctl = recorder.one(RELEASE, "kp-karpenter");
+        const ctl = recorder.one(RELEASE, "kp-kp");
         expect(ctl.dependencies).toContain(recorder.one(MNG, "kp-system").urn);
         expect(ctl.inputs.values.nodeSelector).toEqual({ "modelship.dev/node-role": "system" });
         expect(ctl.inputs.values.settings.clusterName).toBe(recorder.one("eks:index:Cluster", "kp-eks").inputs.name);
@@ -40,19 +40,19 @@ describe("GpuCluster capacity: karpenter", () => {
 
     it("pools carry the groups' labels (the device plugin's affinity matches), GPU taint, limits and spot fallback", () => {
         const pools = recorder.ofType("kubernetes:karpenter.sh/v1:NodePool");
-        const l4 = pools.find((p) => p.name === "kp-karpenter-gpu-l4")!.inputs.spec;
+        const l4 = pools.find((p) => p.name === "kp-kp-gpu-l4")!.inputs.spec;
         expect(l4.template.metadata.labels).toMatchObject({ "modelship.dev/accelerator": "nvidia", "modelship.dev/node-group": "l4" });
         expect(l4.limits).toEqual({ "nvidia.com/gpu": "4" });
-        const a10g = pools.find((p) => p.name === "kp-karpenter-gpu-a10g")!.inputs.spec;
+        const a10g = pools.find((p) => p.name === "kp-kp-gpu-a10g")!.inputs.spec;
         expect(a10g.template.spec.requirements.find((r: any) => r.key === "karpenter.sh/capacity-type").values).toEqual(["spot", "on-demand"]);
-        const nodeClass = recorder.one("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "kp-karpenter-gpu-nodeclass").inputs.spec;
+        const nodeClass = recorder.one("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "kp-kp-gpu-nodeclass").inputs.spec;
         expect(nodeClass.blockDeviceMappings[0].ebs.volumeSize).toBe("200Gi");
         expect(nodeClass.securityGroupSelectorTerms).toHaveLength(1);
-        expect(validateK8sObjects([...pools, recorder.one("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "kp-karpenter-gpu-nodeclass")].map(toK8sObject))).toEqual([null, null, null]);
+        expect(validateK8sObjects([...pools, recorder.one("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "kp-kp-gpu-nodeclass")].map(toK8sObject))).toEqual([null, null, null]);
     });
 
     it("scopes the controller's policy to this cluster's name and ARN", async () => {
-        const policy = JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy", "kp-karpenter-controller").inputs.policy);
+        const policy = JSON.parse(recorder.one("aws:iam/rolePolicy:RolePolicy", "kp-kp-ctl").inputs.policy);
         const name = await valueOf(cluster.clusterName);
         const withTags = policy.Statement.find((s: any) => s.Sid === "AllowScopedEC2InstanceActionsWithTags");
         expect(Object.keys(withTags.Condition.StringEquals)).toEqual([`aws:RequestTag/kubernetes.io/cluster/${name}`]);
@@ -92,5 +92,23 @@ describe("GpuCluster capacity: cluster-autoscaler with a SPOT group", () => {
         expect(withOnDemandFallback(resolveGpuNodeGroup({ name: "l4", instanceTypes: ["g6.xlarge"], maxSize: 1 }))).toHaveLength(1);
         expect(capacityWarnings({ gpuNodeGroups: [{ name: "x", instanceTypes: ["g5.xlarge"], maxSize: 1, capacityType: "SPOT" }] })[0]).toMatch(/SPOT with one instance type/);
         expect(pulumi).toBeDefined();
+    });
+});
+
+describe("name budget with Karpenter and spot twins", () => {
+    it("lists Karpenter's and the on-demand twins' autonamed children, and the longest accepted names fit", async () => {
+        const { gpuClusterAutonamedChildren } = await import("../../components/gpu-cluster");
+        const { autonameOverflow } = await import("../../components/internal/aws-name-limits");
+        const longest = "k".repeat(37);
+        const kp = gpuClusterAutonamedChildren(longest, ["l4"], { capacity: "karpenter" });
+        expect(kp.map((c) => c.logicalName)).toContain(`${longest}-kp-ctl`);
+        expect(kp.filter((c) => autonameOverflow(c) !== undefined)).toEqual([]);
+        const ca = gpuClusterAutonamedChildren("ml", ["a10g"], { spotGroups: [true] });
+        expect(ca.map((c) => c.logicalName)).toContain("ml-gpu-a10g-od");
+        expect(() => validateGpuClusterArgs("x".repeat(30), { ...base, gpuNodeGroups: [{ name: "g".repeat(18), instanceTypes: ["g5.xlarge", "g5.2xlarge"], maxSize: 1, capacityType: "SPOT" }] })).toThrow(/gpuNodeGroups\[0\].name is too long for AWS/);
+        // Every Karpenter child the cluster recorded is in the list the budget checks.
+        const listed = new Set(gpuClusterAutonamedChildren("kp", ["l4", "a10g"], { capacity: "karpenter" }).map((c) => `${c.type}::${c.logicalName}`));
+        const { AWS_NAME_LIMITS } = await import("../../components/internal/aws-name-limits");
+        for (const r of recorder.resources.filter((r) => r.name.startsWith("kp-kp-") && AWS_NAME_LIMITS[r.type] !== undefined && r.inputs.name === undefined)) expect(listed).toContain(`${r.type}::${r.name}`);
     });
 });

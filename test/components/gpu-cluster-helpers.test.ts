@@ -67,13 +67,15 @@ describe("AMI types and architectures", () => {
 });
 
 describe("node volumes", () => {
-    it("puts AL2023 images on an encrypted gp3 root volume", () => {
-        expect(nodeBlockDevices("al2023", 80)).toEqual([{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", volumeSize: 80 } }]);
+    const key = "arn:aws:kms:us-west-2:123456789012:key/volumes";
+    it("puts AL2023 images on a gp3 root volume encrypted with the given key", () => {
+        expect(nodeBlockDevices("al2023", 80, key)).toEqual([{ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", kmsKeyId: key, volumeSize: 80 } }]);
     });
 
     it("sizes Bottlerocket's data volume and encrypts its OS volume at the AMI's size", () => {
-        const [os, data] = nodeBlockDevices("bottlerocket", 80);
-        expect(os).toEqual({ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } });
+        const [os, data] = nodeBlockDevices("bottlerocket", 80, key);
+        expect(os).toEqual({ deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", kmsKeyId: key } });
+        expect(data.ebs.kmsKeyId).toBe(key);
         expect(data.deviceName).toBe("/dev/xvdb");
         expect(data.ebs.volumeSize).toBe(80);
     });
@@ -173,7 +175,7 @@ describe("validateGpuClusterArgs", () => {
         ["desiredSize out of range", group({ desiredSize: 5 }), /desiredSize \(5\) must lie between minSize \(0\) and maxSize \(2\)/],
         ["a bad capacity type", group({ capacityType: "RESERVED" }), /capacityType "RESERVED" must be "ON_DEMAND" or "SPOT"/],
         ["a reserved label", group({ labels: { "modelship.dev/accelerator": "amd" } }), /labels "modelship\.dev\/accelerator" uses a prefix modelship or Kubernetes owns/],
-        ["an invalid label", group({ labels: { "bad key": "v" } }), /is not a valid Kubernetes label/],
+        ["an invalid label", group({ labels: { "bad key": "v" } }), /labels key "bad key" has the name part "bad key": use letters/],
         ["a tiny disk", group({ diskSizeGb: 8 }), /diskSizeGb must be a whole number of GiB from 20/],
         ["an uppercase group name", group({ name: "L4" }), /gpuNodeGroups\[0\]\.name "L4" must be 1-20 lowercase/],
         ["a malformed version", { version: "1.33.2" }, /version "1\.33\.2" must be a Kubernetes minor version/],

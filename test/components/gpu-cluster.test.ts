@@ -196,7 +196,7 @@ describe("GpuCluster with defaults (one L4 group, created VPC)", () => {
             const lt = recorder.one(LT, "ml-gpu-l4-lt");
             expect(lt.inputs.metadataOptions).toEqual({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
             expect(lt.inputs.blockDeviceMappings).toEqual([
-                { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", volumeSize: 100 } },
+                { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", volumeSize: 100, kmsKeyId: recorder.one(KEY, "ml-node-volumes-key").state.arn } },
             ]);
             expect(lt.inputs.imageId).toBeUndefined();
             expect(lt.inputs.userData).toBeUndefined();
@@ -416,6 +416,7 @@ describe("GpuCluster with an existing VPC, public CIDRs, admins, a key, Bottlero
             admins: ["arn:aws:iam::123456789012:role/platform-admin"],
             kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/existing",
             logsKmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/logs",
+            nodeVolumeKmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/volumes",
             clusterName: "Prod_GPU-1",
             logRetentionDays: 365,
             imageRepositoryArns: ["arn:aws:ecr:us-west-2:123456789012:repository/modelship", "arn:aws:ecr:eu-west-1:123456789012:repository/team/model"],
@@ -486,8 +487,8 @@ describe("GpuCluster with an existing VPC, public CIDRs, admins, a key, Bottlero
         expect(g.scalingConfig).toEqual({ minSize: 1, maxSize: 2, desiredSize: 1 });
         expect(g.labels).toMatchObject({ "team.example.com/owner": "search", "modelship.dev/os": "bottlerocket", "modelship.dev/gpu-model": "nvidia-a10g" });
         expect(recorder.one(LT, "prod-gpu-a10g-lt").inputs.blockDeviceMappings).toEqual([
-            { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
-            { deviceName: "/dev/xvdb", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", volumeSize: 200 } },
+            { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", kmsKeyId: "arn:aws:kms:us-west-2:123456789012:key/volumes" } },
+            { deviceName: "/dev/xvdb", ebs: { volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", kmsKeyId: "arn:aws:kms:us-west-2:123456789012:key/volumes", volumeSize: 200 } },
         ]);
     });
 

@@ -404,7 +404,7 @@ describe("InferenceService service, monitor and outputs", () => {
     it("parents every child to the component and passes the Kubernetes provider down", () => {
         const component = recorder.one("modelship:index:InferenceService", "gpu");
         const children = recorder.childrenOf(component);
-        expect(children.map((r) => r.name).sort()).toEqual(["gpu-deployment", "gpu-monitor", "gpu-netpol", "gpu-ns", "gpu-pdb", "gpu-sa", "gpu-scaler", "gpu-service"]);
+        expect(children.map((r) => r.name).sort()).toEqual(["gpu-default-deny-egress", "gpu-deployment", "gpu-monitor", "gpu-netpol", "gpu-ns", "gpu-pdb", "gpu-sa", "gpu-scaler", "gpu-service"]);
         for (const child of children) expect(child.provider).toMatch(/^urn:pulumi:test::modelship::pulumi:providers:kubernetes::k8s::/);
     });
 });

@@ -21,8 +21,8 @@ import { toK8sObject, validateK8sObjects } from "../support/k8s-schema";
 
 const CLUSTER = "ml-dev-abc123";
 const CLUSTER_ARN = `arn:aws:eks:us-west-2:123456789012:cluster/${CLUSTER}`;
-const QUEUE = "arn:aws:sqs:us-west-2:123456789012:ml-karpenter-interruptions";
-const NODE_ROLE = "arn:aws:iam::123456789012:role/ml-karpenter-node";
+const QUEUE = "arn:aws:sqs:us-west-2:123456789012:ml-kp-irq";
+const NODE_ROLE = "arn:aws:iam::123456789012:role/ml-kp-node";
 const L4: KarpenterPoolShape = {
     name: "l4",
     instanceTypes: ["g6.xlarge", "g6.2xlarge"],
@@ -100,7 +100,7 @@ describe("GPU NodePools and the EC2NodeClass", () => {
         expect(karpenterPoolProblems(L4, "gpuNodeGroups[0]")).toEqual([]);
     });
     it("the node class pins a dated AL2023 AMI, IMDSv2 with hop limit 1, an encrypted gp3 root and RAID0 instance store", () => {
-        const nc = ec2NodeClassSpec({ nodeRoleName: "ml-karpenter-node", subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"], diskSizeGb: 200, tags: {} }) as any;
+        const nc = ec2NodeClassSpec({ nodeRoleName: "ml-kp-node", subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"], diskSizeGb: 200, tags: {} }) as any;
         expect(nc.amiSelectorTerms).toEqual([{ alias: KARPENTER_AMI_ALIAS }]);
         expect(KARPENTER_AMI_ALIAS).toMatch(/^al2023@v\d{8}$/);
         expect(nc.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
@@ -148,8 +148,8 @@ describe("installKarpenter", () => {
     });
 
     it("installs the CRD chart, then the controller chart without CRDs, both pinned from their OCI location", () => {
-        const crd = recorder.one("kubernetes:helm.sh/v3:Release", "ml-karpenter-crd");
-        const ctl = recorder.one("kubernetes:helm.sh/v3:Release", "ml-karpenter");
+        const crd = recorder.one("kubernetes:helm.sh/v3:Release", "ml-kp-crd");
+        const ctl = recorder.one("kubernetes:helm.sh/v3:Release", "ml-kp");
         expect(crd.inputs).toMatchObject({ chart: KARPENTER_CHARTS.crd.chart, version: "1.12.1", namespace: "kube-system" });
         expect(ctl.inputs).toMatchObject({ chart: "oci://public.ecr.aws/karpenter/karpenter", version: "1.12.1", skipCrds: true });
         expect(ctl.dependencies).toContain(crd.urn);
@@ -158,16 +158,16 @@ describe("installKarpenter", () => {
     });
 
     it("gives the node role an EC2_LINUX access entry, and the queue SSE with four EventBridge rules targeting it", () => {
-        expect(recorder.one("aws:eks/accessEntry:AccessEntry", "ml-karpenter-node").inputs).toMatchObject({ type: "EC2_LINUX", clusterName: CLUSTER });
-        expect(recorder.one("aws:sqs/queue:Queue", "ml-karpenter-interruptions").inputs).toMatchObject({ sqsManagedSseEnabled: true, messageRetentionSeconds: 300 });
+        expect(recorder.one("aws:eks/accessEntry:AccessEntry", "ml-kp-node").inputs).toMatchObject({ type: "EC2_LINUX", clusterName: CLUSTER });
+        expect(recorder.one("aws:sqs/queue:Queue", "ml-kp-irq").inputs).toMatchObject({ sqsManagedSseEnabled: true, messageRetentionSeconds: 300 });
         expect(recorder.ofType("aws:cloudwatch/eventRule:EventRule")).toHaveLength(4);
         expect(recorder.ofType("aws:cloudwatch/eventTarget:EventTarget")).toHaveLength(4);
     });
 
     it("declares the node class and a pool per shape after the controller, valid against Karpenter's CRD schemas", () => {
         const crs = [...recorder.ofType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"), ...recorder.ofType("kubernetes:karpenter.sh/v1:NodePool")];
-        expect(crs.map((r) => r.name).sort()).toEqual(["ml-karpenter-gpu-a10g", "ml-karpenter-gpu-l4", "ml-karpenter-gpu-nodeclass"]);
-        const ctl = recorder.one("kubernetes:helm.sh/v3:Release", "ml-karpenter");
+        expect(crs.map((r) => r.name).sort()).toEqual(["ml-kp-gpu-a10g", "ml-kp-gpu-l4", "ml-kp-gpu-nodeclass"]);
+        const ctl = recorder.one("kubernetes:helm.sh/v3:Release", "ml-kp");
         for (const r of crs) expect(r.dependencies).toContain(ctl.urn);
         expect(validateK8sObjects(crs.map(toK8sObject))).toEqual([null, null, null]);
         const broken = { ...toK8sObject(crs[1]), spec: { ...(crs[1].inputs.spec as object), disruption: { consolidationPolicy: "Sometimes" } } };
