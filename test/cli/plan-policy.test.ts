@@ -13,7 +13,7 @@ const root = path.resolve(__dirname, "..", "..");
 const fixture = path.join(root, "test", "fixtures", "policy-violations");
 
 describe("plan --enforce of the ready stacks", () => {
-    it.each(["cloud", "edge", "hybrid"])("%s has no mandatory violation", async (stack) => {
+    it.each(["cloud", "edge", "hybrid", "cloud-vllm", "cloud-triton", "cloud-karpenter"])("%s has no mandatory violation", async (stack) => {
         const r = await plan({ stack, json: false, projectDir: root, enforce: true });
         expect(r.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
         expect(r.refused).toBe(false);
