@@ -15,6 +15,7 @@ import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
 import { installMockRuntime, markPlaceholders, type MockRecorder, type RecordedResource } from "./mock-runtime";
+import { unsignedImageWarnings } from "./signing-check";
 
 export const SECRET_MASK = "[secret]";
 
@@ -641,6 +642,7 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
         const diff = diffPlans(previous, result);
         return { text: opts.json ? JSON.stringify(diff, null, 2) : renderDiff(opts.stack, diff), plan: result, written, diff };
     }
-    const text = opts.json ? JSON.stringify(result, null, 2) : renderTree(result, recorder, stackConfig.file);
+    const warnings = unsignedImageWarnings(resources).map((w) => `warning: ${w}`);
+    const text = opts.json ? JSON.stringify(result, null, 2) : [renderTree(result, recorder, stackConfig.file), ...warnings].join("\n");
     return { text, plan: result, written };
 }

@@ -3,7 +3,7 @@
  * -> SecretWiring (Secrets Manager) -> InferenceService on GPU nodes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
+import { GpuCluster, ImageRegistry, ImageVerification, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
 import { accountUniqueName, type CloudConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
@@ -18,6 +18,8 @@ export interface CloudTargetOutputs {
     addons: ServingAddons;
     secrets?: SecretWiring;
     service: InferenceService;
+    /** Admission control refusing unsigned images in the service's namespace, with `signing`. */
+    verification?: ImageVerification;
 }
 
 /** Builds the cloud target from its configuration. Callable from any Pulumi program. */
@@ -27,7 +29,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const served = servedModel(args);
     const registry = new ImageRegistry(
         prefix,
-        repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()),
+        { ...repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()), signing: stackSigning(args.signing) },
         opts,
     );
     const image = new InferenceImage(
@@ -61,6 +63,19 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const addons = new ServingAddons(`${prefix}-addons`, {}, onCluster);
 
     const svc = args.service;
+    const verification = args.signing
+        ? new ImageVerification(
+              `${prefix}-verify`,
+              {
+                  cluster,
+                  signingProfileArn: signedBy(registry),
+                  signerRootCertificate: args.signerRootCertificate ?? "",
+                  namespaces: [svc.namespace],
+                  repositories: [{ url: registry.repositoryUrl, arn: registry.repositoryArn }],
+              },
+              onCluster,
+          )
+        : undefined;
     const secrets =
         Object.keys(args.secretValues).length > 0
             ? new SecretWiring(`${prefix}-secrets`, {
@@ -77,7 +92,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const service = new InferenceService(
         `${prefix}-server`,
         {
-            image: image.ref,
+            // With signing, the digest reaches the Deployment only once the admission policy is in force.
+            image: verification ? enforcedBefore(image.ref, verification) : image.ref,
             namespace: svc.namespace,
             createNamespace: secrets === undefined,
             port: svc.port,
@@ -95,5 +111,26 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         },
         { ...onCluster, dependsOn: [addons] },
     );
-    return { registry, image, cluster, addons, secrets, service };
+    return { registry, image, cluster, addons, secrets, service, verification };
+}
+
+/** The registry's `signing` for a stack: this stack's registry owns the account's signing configuration in its region. Pure. */
+export function stackSigning(signing: boolean): { ownsRegistryConfiguration: boolean } | undefined {
+    return signing ? { ownsRegistryConfiguration: true } : undefined;
+}
+
+/** The signing profile's ARN of a registry created with `signing` (the verifiers' trusted identity). */
+export function signedBy(registry: ImageRegistry): pulumi.Output<string> {
+    return registry.signingProfileArn.apply((arn) => {
+        if (arn === undefined) throw new Error("the registry was created without signing: its images have no signature to verify");
+        return arn;
+    });
+}
+
+/**
+ * `ref`, resolved only once the verification's constraint exists: a workload given it is created after the policy
+ * that checks it (a component's `dependsOn` would not reach the Deployment inside InferenceService).
+ */
+export function enforcedBefore(ref: pulumi.Output<string>, verification: ImageVerification): pulumi.Output<string> {
+    return pulumi.all([ref, verification.constraint.id]).apply(([r]) => r);
 }
