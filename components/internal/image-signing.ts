@@ -4,7 +4,7 @@
  * the pure helpers are tested directly.
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { type PolicyStatement, policyDocument, policyJson } from "./iam";
 import { checkInputs, checkPlain } from "./inputs";
 import { type ArgChecker, isIntInRange, isPrincipal, principalArn } from "./validation";
