@@ -15,7 +15,7 @@ import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
 import { installMockRuntime, markPlaceholders, type MockRecorder, type RecordedResource } from "./mock-runtime";
-import { unsignedImageWarnings } from "./signing-check";
+import { signingOwnerWarnings, unsignedImageWarnings } from "./signing-check";
 
 export const SECRET_MASK = "[secret]";
 
@@ -642,7 +642,7 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
         const diff = diffPlans(previous, result);
         return { text: opts.json ? JSON.stringify(diff, null, 2) : renderDiff(opts.stack, diff), plan: result, written, diff };
     }
-    const warnings = unsignedImageWarnings(resources).map((w) => `warning: ${w}`);
+    const warnings = [...unsignedImageWarnings(resources), ...signingOwnerWarnings(resources)].map((w) => `warning: ${w}`);
     const text = opts.json ? JSON.stringify(result, null, 2) : [renderTree(result, recorder, stackConfig.file), ...warnings].join("\n");
     return { text, plan: result, written };
 }

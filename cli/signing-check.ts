@@ -52,3 +52,14 @@ export function unsignedImageWarnings(resources: readonly PlanResource[]): strin
     }
     return warnings;
 }
+
+/**
+ * A warning when more than one resource of the program writes the registry's signing configuration, of which ECR keeps
+ * one per account and region: the last one applied would replace the others' rules. Pure.
+ */
+export function signingOwnerWarnings(resources: readonly PlanResource[]): string[] {
+    const owners = resources.filter((r) => r.type === "aws:cloudcontrol/resource:Resource" && r.inputs.typeName === SIGNING_CONFIGURATION).map((r) => r.name);
+    return owners.length > 1
+        ? [`${owners.join(", ")} each write the ECR signing configuration, one per account and region: keep signing.ownsRegistryConfiguration true in one ImageRegistry and false in the others`]
+        : [];
+}

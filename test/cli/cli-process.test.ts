@@ -22,7 +22,7 @@ let project: string;
 
 beforeAll(() => {
     fs.mkdirSync(cliDir, { recursive: true });
-    for (const f of ["modelship", "plan", "mock-runtime"]) {
+    for (const f of ["modelship", "plan", "mock-runtime", "signing-check"]) {
         const file = path.join(root, "cli", `${f}.ts`);
         fs.writeFileSync(path.join(cliDir, `${f}.js`), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
     }

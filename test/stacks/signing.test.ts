@@ -7,7 +7,7 @@ import { cloudTarget, type CloudTargetOutputs } from "../../stacks/cloud";
 import { edgeTarget, type EdgeTargetOutputs } from "../../stacks/edge";
 import { formatProblems, parseTargetConfig, zodProblems, cloudSchema, edgeSchema } from "../../stacks/config";
 import { toPlanResources, plan as runPlan } from "../../cli/plan";
-import { ecrRepositoryOfTag, signingFilterMatches, unsignedImageWarnings } from "../../cli/signing-check";
+import { ecrRepositoryOfTag, signingFilterMatches, signingOwnerWarnings, unsignedImageWarnings } from "../../cli/signing-check";
 import { SIGNED_IMAGES_KIND } from "../../components/image-verification";
 import { verifyScript } from "../../components/internal/edge-verification";
 
@@ -109,6 +109,12 @@ describe("modelship plan: unsigned images", () => {
         expect(ecrRepositoryOfTag("ghcr.io/acme/model:1")).toBeUndefined();
         expect(signingFilterMatches("team/*", "team/model")).toBe(true);
         expect(signingFilterMatches("model", "model-2")).toBe(false);
+    });
+
+    it("warns when two registries of one program each own the account's signing configuration", () => {
+        const config = (name: string) => ({ type: "aws:cloudcontrol/resource:Resource", name, parent: null, inputs: { typeName: "AWS::ECR::SigningConfiguration", desiredState: "{}" } });
+        expect(signingOwnerWarnings([config("a-signing-configuration")])).toEqual([]);
+        expect(signingOwnerWarnings([config("a-signing-configuration"), config("b-signing-configuration")])[0]).toMatch(/a-signing-configuration, b-signing-configuration each write .* signing\.ownsRegistryConfiguration true in one ImageRegistry/);
     });
 
     it("warns, naming the image, the repository and the fix, when the stack pushes unsigned", async () => {
