@@ -120,6 +120,11 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         return { arn: arn("kms", `key/${keyId}`), keyId };
     },
     "aws:kms/alias:Alias": (_name, inputs) => ({ arn: arn("kms", String(inputs.name ?? "alias/mock")) }),
+    "aws:signer/signingProfile:SigningProfile": (name, inputs) => {
+        const profileName = String(inputs.name ?? `${inputs.namePrefix ?? ""}${fakeSha256(name).slice(0, 26)}`);
+        const version = fakeSha256(`${name}-version`).slice(0, 10);
+        return { name: profileName, arn: arn("signer", `/signing-profiles/${profileName}`), version, versionArn: arn("signer", `/signing-profiles/${profileName}/${version}`) };
+    },
     "aws:iam/role:Role": (name, inputs) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${inputs.name ?? name}`, name: inputs.name ?? name }),
     "aws:iam/policy:Policy": (name, inputs) => ({ arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/${inputs.name ?? name}`, name: inputs.name ?? name }),
     "aws:secretsmanager/secret:Secret": (name, inputs) => ({

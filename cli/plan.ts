@@ -19,6 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
 import { installMockRuntime, markPlaceholders, unwrapSecrets, type MockRecorder, type RecordedResource } from "./mock-runtime";
 import { formatViolation, policies, runPolicies, validatePolicyConfig, type PolicyPackConfig, type PolicyTarget, type PolicyViolation } from "../policy";
+import { signingOwnerWarnings, unsignedImageWarnings } from "./signing-check";
 
 export const SECRET_MASK = "[secret]";
 
@@ -713,6 +714,7 @@ export async function plan(
         const diff = diffPlans(previous, result);
         return { text: opts.json ? JSON.stringify(diff, null, 2) : `${renderDiff(opts.stack, diff)}\n\n${policyText}`, plan: result, written, diff, violations, refused };
     }
-    const text = opts.json ? JSON.stringify(result, null, 2) : `${renderTree(result, recorder, stackConfig.file)}\n\n${policyText}`;
+    const warnings = [...unsignedImageWarnings(resources), ...signingOwnerWarnings(resources)].map((w) => `warning: ${w}`);
+    const text = opts.json ? JSON.stringify(result, null, 2) : `${[renderTree(result, recorder, stackConfig.file), ...warnings].join("\n")}\n\n${policyText}`;
     return { text, plan: result, written, violations, refused };
 }

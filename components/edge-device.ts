@@ -4,6 +4,8 @@ import { ArgChecker, isIntInRange } from "./internal/validation";
 import { isDigestRef, registryHost } from "./internal/image-ref";
 import { checkInput, isPlain } from "./internal/inputs";
 import { resolveServer, serverEngine, serverProblems, type ResolvedServer, type ServerArgs } from "./internal/server-profiles";
+import { createSignatureCheck, type EdgeSignatureCheckArgs, validateEdgeSignatureCheck } from "./internal/edge-verification";
+import type * as command from "@pulumi/command";
 
 export const EDGE_DEVICE_TYPE = "modelship:index:EdgeDevice";
 
@@ -72,6 +74,13 @@ export interface EdgeDeviceArgs {
     memoryMb?: number;
     /** Container name on the device. Default: the component's name. */
     containerName?: string;
+    /**
+     * Verify the image's signature on the device (`notation verify` with the AWS Signer plugin, over SSH) before it is
+     * pulled and the container (re)created; an unsigned or tampered image fails the update and the running container
+     * stays. Needs an `ssh://` host, a digest-pinned image, and Notation with the AWS Signer plugin on the device.
+     * Default: not verified.
+     */
+    verifySignature?: EdgeSignatureCheckArgs;
 }
 
 /** Defaults, in one place. */
@@ -190,6 +199,11 @@ export function validateEdgeDeviceArgs(name: string, args: EdgeDeviceArgs): void
     if (serverEngine(args.server) !== "modelship") c.check(args.containerPort === undefined, "containerPort", "applies to the modelship server only: the engine profiles listen on their own port (set server.port for a custom server)");
     if (args.modelsHostPath !== undefined) c.check(/^\/[A-Za-z0-9._/-]*$/.test(args.modelsHostPath) && !args.modelsHostPath.includes(".."), "modelsHostPath", `"${args.modelsHostPath}" must be an absolute directory path on the device, e.g. /srv/models`);
     if (args.platform !== undefined) c.check(/^linux\/(amd64|arm64|arm\/v7)$/.test(args.platform), "platform", `"${args.platform}" is not one of linux/amd64, linux/arm64, linux/arm/v7`);
+    if (args.verifySignature !== undefined) {
+        validateEdgeSignatureCheck(c, args.verifySignature, args.host);
+        // A signature vouches for one digest: a tag could be moved to another image after the check.
+        c.check(!args.allowMutableTag, "allowMutableTag", "cannot be combined with verifySignature: the verified digest must be the one that runs; pass repo@sha256:…");
+    }
     c.done();
 }
 
@@ -227,6 +241,8 @@ export class EdgeDevice extends pulumi.ComponentResource {
     readonly container: docker.Container;
     /** The image pulled onto the device. */
     readonly remoteImage: docker.RemoteImage;
+    /** The on-device signature check the pull and the container wait for, when `verifySignature` is set. */
+    readonly signatureCheck: command.remote.Command | undefined;
 
     constructor(name: string, args: EdgeDeviceArgs, opts?: pulumi.ComponentResourceOptions) {
         validateEdgeDeviceArgs(name, args);
@@ -261,10 +277,16 @@ export class EdgeDevice extends pulumi.ComponentResource {
             { parent: this, ignoreChanges: previewIgnoredProviderInputs(pulumi.runtime.isDryRun(), args.registryAuth !== undefined) },
         );
 
+        // Nothing of an unverified image reaches the engine: the pull, and so the container, wait for the check.
+        this.signatureCheck = args.verifySignature
+            ? createSignatureCheck(name, { host, image, check: args.verifySignature, registryAuth: args.registryAuth }, this)
+            : undefined;
+        const verified = this.signatureCheck ? [this.signatureCheck] : [];
+
         this.remoteImage = new docker.RemoteImage(
             `${name}-image`,
             { name: image, platform: args.platform, keepLocally: true },
-            { parent: this, provider: this.provider },
+            { parent: this, provider: this.provider, dependsOn: verified },
         );
         const remoteImage = this.remoteImage;
 
@@ -306,7 +328,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
                 logDriver: "json-file",
                 logOpts: { "max-size": "10m", "max-file": "3" },
             },
-            { parent: this, provider: this.provider },
+            { parent: this, provider: this.provider, dependsOn: verified },
         ));
 
         this.containerId = container.id;

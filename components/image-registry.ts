@@ -6,6 +6,7 @@ import { CACHE_TAG_PREFIX, DEPLOYED_TAG_PREFIX } from "./internal/registry-tags"
 import { componentTags } from "./internal/tags";
 import { ArgChecker, InvalidArgumentError, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
 import { checkInputs, checkPlain, isPlain, type InputField } from "./internal/inputs";
+import { createImageSigning, type ImageSigning, type ImageSigningArgs, signatureVerifierStatements, validateImageSigning } from "./internal/image-signing";
 
 export const IMAGE_REGISTRY_TYPE = "modelship:index:ImageRegistry";
 
@@ -42,6 +43,12 @@ export interface ImageRegistryArgs {
      * allowed) and/or by the listed principals. Default: no role.
      */
     pullRole?: PullRoleArgs;
+    /**
+     * Sign every image pushed to the repository server-side (ECR managed signing): an AWS Signer profile
+     * (`Notation-OCI-SHA384-ECDSA`) and a registry signing rule for this repository. Replicas receive the signatures
+     * with the images. The pull role may then also check revocation (`signer:GetRevocationStatus`). Default: unsigned.
+     */
+    signing?: ImageSigningArgs;
     /** Tags merged onto the defaults, which name the component. */
     tags?: Record<string, string>;
 }
@@ -125,6 +132,7 @@ export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs)
     }
     c.check(new Set(regions).size === regions.length, "replicationRegions", "lists a region twice: list each region once");
     if (args.pullRole) validatePullRole(c, args.pullRole);
+    if (args.signing !== undefined) validateImageSigning(c, args.signing);
     c.done();
 }
 
@@ -289,6 +297,12 @@ export class ImageRegistry extends pulumi.ComponentResource {
     readonly pullRole: aws.iam.Role | undefined;
     /** The Roles Anywhere profile, when `pullRole.trustAnchorArns` is set. */
     readonly rolesAnywhereProfile: aws.rolesanywhere.Profile | undefined;
+    /** ARN of the AWS Signer profile that signs pushed images (the verifiers' trusted identity), when `signing` is set. */
+    readonly signingProfileArn: pulumi.Output<string | undefined>;
+    /** Identity policy (JSON) granting exactly `signer:SignPayload` on the profile, for pushers' roles, when `signing` is set. */
+    readonly signingPolicyJson: pulumi.Output<string | undefined>;
+    /** The signing profile, configuration and permissions, when `signing` is set. */
+    readonly signing: ImageSigning | undefined;
 
     constructor(name: string, args: ImageRegistryArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         validateImageRegistryArgs(name, args);
@@ -304,7 +318,8 @@ export class ImageRegistry extends pulumi.ComponentResource {
         const repository = this.hardenedRepository(name, "repo", repositoryName, undefined, kmsKeyArn, pullPrincipals, args, tags);
         const replicas = this.createReplicas(name, repositoryName, repository, pullPrincipals, args, tags);
         const cache = args.buildCache ?? IMAGE_REGISTRY_DEFAULTS.buildCache ? this.createBuildCache(name, repositoryName, kmsKeyArn, args, tags) : undefined;
-        const pull = args.pullRole ? this.createPullRole(name, repositoryName, args.pullRole, [repository, ...Object.values(replicas)], tags) : undefined;
+        const signing = args.signing ? createImageSigning(name, repositoryName, args.signing, tags, this) : undefined;
+        const pull = args.pullRole ? this.createPullRole(name, repositoryName, args.pullRole, [repository, ...Object.values(replicas)], tags, signing !== undefined) : undefined;
 
         this.repository = repository;
         this.replicas = replicas;
@@ -319,7 +334,12 @@ export class ImageRegistry extends pulumi.ComponentResource {
         this.cacheRepositoryUrl = cache ? cache.repositoryUrl : pulumi.output(undefined);
         this.pullRoleArn = pull ? pull.arn : pulumi.output(undefined);
         this.rolesAnywhereProfileArn = pull?.profile ? pull.profile.arn : pulumi.output(undefined);
+        this.signing = signing;
+        this.signingProfileArn = signing ? signingReady(signing) : pulumi.output(undefined);
+        this.signingPolicyJson = signing ? signing.pushPolicyJson : pulumi.output(undefined);
         this.registerOutputs({
+            signingProfileArn: this.signingProfileArn,
+            signingPolicyJson: this.signingPolicyJson,
             pullRoleArn: this.pullRoleArn,
             rolesAnywhereProfileArn: this.rolesAnywhereProfileArn,
             repositoryUrl: this.repositoryUrl,
@@ -437,7 +457,7 @@ export class ImageRegistry extends pulumi.ComponentResource {
     }
 
     /** Step 4: the pull-only role, and the Roles Anywhere profile devices use to assume it when trust anchors are given. */
-    private createPullRole(name: string, repositoryName: string, args: PullRoleArgs, repositories: aws.ecr.Repository[], tags: Record<string, string>) {
+    private createPullRole(name: string, repositoryName: string, args: PullRoleArgs, repositories: aws.ecr.Repository[], tags: Record<string, string>, signed = false) {
         const at = (field: string): InputField => ({ component: "ImageRegistry", name, field });
         const anchors = checkInputs(at("pullRole.trustAnchorArns"), args.trustAnchorArns ?? [], trustAnchorProblem);
         const principals = checkInputs(at("pullRole.trustedPrincipals"), args.trustedPrincipals ?? [], trustedPrincipalProblem);
@@ -461,6 +481,8 @@ export class ImageRegistry extends pulumi.ComponentResource {
                         // GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
                         { Sid: "Login", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
                         { Sid: "PullThisRepository", Effect: "Allow", Action: ECR_PULL_ACTIONS, Resource: repositories.map((r) => r.arn) },
+                        // Strict signature verification on a device asks AWS Signer whether the signature was revoked.
+                        ...(signed ? signatureVerifierStatements() : []),
                     ),
                 ),
             },
@@ -488,4 +510,13 @@ export class ImageRegistry extends pulumi.ComponentResource {
         const arn = pulumi.all([role.arn, policy.id]).apply(([a]) => a);
         return { arn, role, profile };
     }
+}
+
+/**
+ * The signing profile's ARN once the signing configuration (when owned) and the pushers' permissions exist, so that a
+ * build waiting on it pushes an image that gets signed.
+ */
+function signingReady(signing: ImageSigning): pulumi.Output<string> {
+    const ready = [signing.configuration?.id, ...signing.permissions.map((p) => p.id)].filter((x) => x !== undefined);
+    return pulumi.all([signing.profile.arn, ...ready]).apply(([arn]) => arn);
 }

@@ -1,5 +1,7 @@
 export { GpuCluster, type GpuClusterArgs, type GpuNodeGroupArgs, type SystemNodeGroupArgs, type GpuScheduling, type GpuAmiType } from "./gpu-cluster";
 export { ImageRegistry, type ImageRegistryArgs, type PullRoleArgs } from "./image-registry";
+export { type ImageSigningArgs } from "./internal/image-signing";
+export { ImageVerification, type ImageVerificationArgs } from "./image-verification";
 export { InferenceImage, type InferenceImageArgs, type ExternalRegistry, type ModelArgs } from "./inference-image";
 export { EdgeDevice, type EdgeDeviceArgs, type EdgeRegistryAuth, type EdgeTlsArgs } from "./edge-device";
 export { InvalidArgumentError } from "./internal/validation";

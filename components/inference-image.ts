@@ -215,6 +215,8 @@ export function imageTag(target: string | undefined, hash: string): string {
 
 /**
  * Builds the inference image with BuildKit (`@pulumi/docker-build`), pushes it and exposes it pinned by digest.
+ * BuildKit attaches its default SLSA provenance attestation (`mode=min`) to the pushed image index; an SBOM
+ * attestation needs an input `@pulumi/docker-build` 0.0.22 does not have (see docs/signing.md).
  *
  * The tag is a content hash of the build context (honouring `.dockerignore`), the Dockerfile and the build settings,
  * so an unchanged source gives an unchanged tag and no diff in `pulumi preview`.
@@ -313,7 +315,7 @@ export class InferenceImage extends pulumi.ComponentResource {
                 cacheTo: cacheRef.apply((ref) => (ref ? [{ registry: { ref, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true } }] : [])),
                 buildOnPreview: args.buildOnPreview ?? d.buildOnPreview,
             },
-            { parent: this },
+            { parent: this, dependsOn: signingPrerequisites(registry) },
         );
 
         this.repositoryUrl = repositoryUrl;
@@ -325,4 +327,14 @@ export class InferenceImage extends pulumi.ComponentResource {
         this.modelName = model?.name;
         this.registerOutputs({ ref: this.ref, digest: this.digest, tag: this.tag, taggedName: this.taggedName, repositoryUrl: this.repositoryUrl, modelName: this.modelName });
     }
+}
+
+/**
+ * What must exist before the first push to a signing ImageRegistry: the registry's signing rule and the pushers'
+ * Signer permissions, or ECR stores that push unsigned. Pure.
+ */
+export function signingPrerequisites(registry: ImageRegistry | ExternalRegistry): pulumi.Resource[] {
+    if (!(registry instanceof ImageRegistry) || registry.signing === undefined) return [];
+    const { configuration, permissions } = registry.signing;
+    return [...(configuration ? [configuration] : []), ...permissions];
 }

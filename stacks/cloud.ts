@@ -3,7 +3,7 @@
  * -> SecretWiring (Secrets Manager) -> InferenceService on GPU nodes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
+import { GpuCluster, ImageRegistry, ImageVerification, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
 import { accountUniqueName, type CloudConfig, configEngine, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
@@ -24,6 +24,8 @@ export interface CloudTargetOutputs {
     addons: ServingAddons;
     secrets?: SecretWiring;
     service: InferenceService;
+    /** Admission control refusing unsigned images in the service's namespace, with `signing`. */
+    verification?: ImageVerification;
 }
 
 /** Builds the cloud target from its configuration. Callable from any Pulumi program. */
@@ -58,6 +60,21 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     // GPU telemetry (dcgm-exporter, idle and saturation alerts) on the GPU cluster.
     const addons = new ServingAddons(`${prefix}-addons`, { gpuTelemetry: true }, onCluster);
 
+    // Signing covers the image this stack builds: a published engine image is not signed by this stack's profile.
+    const verification =
+        args.signing && built
+            ? new ImageVerification(
+                  `${prefix}-verify`,
+                  {
+                      cluster,
+                      signingProfileArn: signedBy(built.registry),
+                      signerRootCertificate: args.signerRootCertificate ?? "",
+                      namespaces: [svc.namespace],
+                      repositories: [{ url: built.registry.repositoryUrl, arn: built.registry.repositoryArn }],
+                  },
+                  onCluster,
+              )
+            : undefined;
     const secrets =
         Object.keys(args.secretValues).length > 0
             ? new SecretWiring(`${prefix}-secrets`, {
@@ -74,7 +91,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const service = new InferenceService(
         `${prefix}-server`,
         {
-            image: imageRef,
+            // With signing, the digest reaches the Deployment only once the admission policy is in force.
+            image: verification ? enforcedBefore(imageRef, verification) : imageRef,
             server: svc.server,
             modelStore: svc.modelStore && { ...svc.modelStore, cluster },
             namespace: svc.namespace,
@@ -97,7 +115,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         { ...onCluster, dependsOn: [addons] },
     );
     const imageBuild = built ? "InferenceImage (gpu target), pushed to the stack's ImageRegistry" : `skipped: service.server "${engine}" runs its published image ${svc.serverImage} as is`;
-    return { registry: built?.registry, image: built?.image, imageRef, imageBuild, cluster, addons, secrets, service };
+    return { registry: built?.registry, image: built?.image, imageRef, imageBuild, cluster, addons, secrets, service, verification };
 }
 
 /** The registry and the image build of the modelship server. */
@@ -105,7 +123,11 @@ function buildImage(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOption
     const prefix = args.name;
     // One served name for the image's build arg and every deployment's MODEL_NAME; a missing model file fails here.
     const served = servedModel(args);
-    const registry = new ImageRegistry(prefix, repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()), opts);
+    const registry = new ImageRegistry(
+        prefix,
+        { ...repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()), signing: stackSigning(args.signing) },
+        opts,
+    );
     const image = new InferenceImage(
         `${prefix}-image`,
         {
@@ -116,4 +138,25 @@ function buildImage(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOption
         opts,
     );
     return { registry, image };
+}
+
+/** The registry's `signing` for a stack: this stack's registry owns the account's signing configuration in its region. Pure. */
+export function stackSigning(signing: boolean): { ownsRegistryConfiguration: boolean } | undefined {
+    return signing ? { ownsRegistryConfiguration: true } : undefined;
+}
+
+/** The signing profile's ARN of a registry created with `signing` (the verifiers' trusted identity). */
+export function signedBy(registry: ImageRegistry): pulumi.Output<string> {
+    return registry.signingProfileArn.apply((arn) => {
+        if (arn === undefined) throw new Error("the registry was created without signing: its images have no signature to verify");
+        return arn;
+    });
+}
+
+/**
+ * `ref`, resolved only once the verification's constraint exists: a workload given it is created after the policy
+ * that checks it (a component's `dependsOn` would not reach the Deployment inside InferenceService).
+ */
+export function enforcedBefore(ref: pulumi.Output<string>, verification: ImageVerification): pulumi.Output<string> {
+    return pulumi.all([ref, verification.constraint.id]).apply(([r]) => r);
 }

@@ -287,6 +287,8 @@ const deviceSchema = z
         sshOpts: z.array(z.string()).optional(),
         insecureHostKey: z.boolean().optional(),
         memoryMb: z.number().int().min(64).optional(),
+        /** The device's SSH host public key (`ssh-ed25519 AAAA…`), for the signature check (`modelship:signing`). */
+        hostKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa|rsa-sha2-(256|512)) [A-Za-z0-9+/]+=*$/, "expected an SSH public key, e.g. ssh-ed25519 AAAA…").optional(),
     })
     .strict()
     .refine((d) => !d.host.startsWith("tcp://") || d.tls !== undefined, {
@@ -317,9 +319,26 @@ const common = {
     repository: repositorySchema,
     /** Names of secret config keys to wire into the pods (each read with requireSecret). */
     secrets: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment-variable-like name")).default([]),
+    /** Sign the image on push (ECR managed signing) and verify it before it runs (admission control, on-device check). */
+    signing: z.boolean().default(false),
 };
 
-export const cloudSchema = z.object({ ...common, cluster: clusterSchema, service: serviceSchema }).strict();
+/** PEM of AWS Signer's Notation root certificate, which the cluster's verifier trusts (`modelship:signing`). */
+const signerRootCertificate = z.string().regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, "expected the PEM content of AWS Signer's root certificate (see docs/signing.md)").optional();
+const rootCertificateCheck = (c: { signing: boolean; signerRootCertificate?: string }): boolean => !c.signing || c.signerRootCertificate !== undefined;
+const rootCertificateProblem = () => ({
+    message: "is required with signing: true (the admission controller trusts AWS Signer's root): pulumi config set modelship:signerRootCertificate -- \"$(cat aws-signer-notation-root.cert)\" (docs/signing.md)",
+    path: ["signerRootCertificate"],
+});
+
+export const cloudSchema = z
+    .object({ ...common, signerRootCertificate, cluster: clusterSchema, service: serviceSchema })
+    .strict()
+    .refine(rootCertificateCheck, rootCertificateProblem())
+    .refine((c) => !c.signing || configEngine(c.service.server) === "modelship", {
+        message: "is on, but service.server runs the engine's published image, which this stack does not build or sign: turn signing off, or serve the modelship image",
+        path: ["signing"],
+    });
 export const edgeSchema = z
     .object({
         ...common,
@@ -345,10 +364,19 @@ export const edgeSchema = z
     .refine((c) => c.rolesAnywhereTrustAnchorArn !== undefined || c.deviceSubjects === undefined, {
         message: "only applies with rolesAnywhereTrustAnchorArn (certificates authenticated by that anchor): set the anchor, or remove deviceSubjects",
         path: ["deviceSubjects"],
+    })
+    .superRefine((c, ctx) => {
+        if (!c.signing) return;
+        // The on-device check runs notation over its own SSH connection, which must know the device's key.
+        for (const [i, d] of c.devices.entries()) {
+            if (!d.host.startsWith("ssh://")) ctx.addIssue({ code: "custom", path: ["devices", i, "host"], message: "signing: true verifies on the device over SSH: use ssh://user@host" });
+            else if (d.hostKey === undefined) ctx.addIssue({ code: "custom", path: ["devices", i, "hostKey"], message: "is required with signing: true: the device's SSH host key (ssh-keyscan -t ed25519 <host>, verified), e.g. ssh-ed25519 AAAA…" });
+        }
     });
 export const hybridSchema = z
-    .object({ ...common, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema })
+    .object({ ...common, signerRootCertificate, cluster: clusterSchema, service: serviceSchema, onPrem: onPremSchema })
     .strict()
+    .refine(rootCertificateCheck, rootCertificateProblem())
     .refine((c) => configEngine(c.service.server) === "modelship", {
         message: "must be modelship for the hybrid target: the on-prem cluster runs the image this stack builds, and has no IRSA for a model store (use the cloud target for triton/vllm)",
         path: ["service", "server"],
@@ -369,9 +397,9 @@ export type HybridConfig = z.infer<typeof hybridSchema>;
 
 /** Keys each target reads (besides `target`), for error messages and the README. */
 const KEYS: Record<Target, string[]> = {
-    cloud: ["name", "modelName", "model", "image", "repository", "secrets", "cluster", "service"],
-    edge: ["name", "modelName", "model", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices"],
-    hybrid: ["name", "modelName", "model", "image", "repository", "secrets", "cluster", "service", "onPrem"],
+    cloud: ["name", "modelName", "model", "image", "repository", "secrets", "signing", "signerRootCertificate", "cluster", "service"],
+    edge: ["name", "modelName", "model", "image", "repository", "secrets", "signing", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices"],
+    hybrid: ["name", "modelName", "model", "image", "repository", "secrets", "signing", "signerRootCertificate", "cluster", "service", "onPrem"],
 };
 
 /** Reads one non-secret key; returns JSON-decoded objects and plain strings. */

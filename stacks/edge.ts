@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
+import { signedBy, stackSigning } from "./cloud";
 import { type EdgeConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
@@ -70,6 +71,7 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
         {
             ...repositoryArgs(config.repository, prefix, pulumi.getProject(), pulumi.getStack()),
             replicationRegions: replicate ? [config.deviceRegion] : [],
+            signing: stackSigning(config.signing),
             pullRole: {
                 trustAnchorArns: config.rolesAnywhereTrustAnchorArn ? [config.rolesAnywhereTrustAnchorArn] : [],
                 allowedSubjects: config.rolesAnywhereTrustAnchorArn ? config.deviceSubjects : undefined,
@@ -119,6 +121,8 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
                     modelName: served.modelName,
                     env,
                     registryAuth: { username: token.userName, password: token.password },
+                    // With signing, each device checks the signature itself before pulling (the schema requires hostKey).
+                    verifySignature: config.signing ? { signingProfileArn: signedBy(registry), hostKey: device.hostKey ?? "" } : undefined,
                 },
                 opts,
             ),

@@ -6,7 +6,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { EdgeDevice, GpuCluster, ImageRegistry, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
+import type { EdgeDevice, GpuCluster, ImageRegistry, ImageVerification, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
 
 export interface TargetModelInput {
     /** The .onnx file, relative to the project root. */
@@ -114,6 +114,8 @@ export interface TargetDeviceInput {
     sshOpts?: string[];
     insecureHostKey?: boolean;
     memoryMb?: number;
+    /** The device's SSH host public key; required with `signing`. */
+    hostKey?: string;
 }
 
 export interface TargetOnPremInput {
@@ -143,10 +145,14 @@ export interface CommonTargetInput {
     secrets?: string[];
     /** Secret values by name (Pulumi secrets). Default none. */
     secretValues?: Record<string, pulumi.Input<string>>;
+    /** Sign the image on push and verify it before it runs. Default false. */
+    signing?: boolean;
 }
 
 /** cloudTarget's arguments. */
 export interface CloudTargetInput extends CommonTargetInput {
+    /** PEM of AWS Signer's Notation root certificate; required with `signing`. */
+    signerRootCertificate?: string;
     cluster: TargetClusterInput;
     service?: TargetServiceInput;
 }
@@ -181,6 +187,8 @@ export interface CloudTarget {
     addons: ServingAddons;
     secrets?: SecretWiring;
     service: InferenceService;
+    /** Admission control refusing unsigned images, with `signing`. */
+    verification?: ImageVerification;
 }
 
 /** What edgeTarget declares. */

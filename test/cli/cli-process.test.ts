@@ -23,7 +23,7 @@ let project: string;
 beforeAll(() => {
     fs.mkdirSync(cliDir, { recursive: true });
     // The CLI and what it imports (the policy pack, and the constants its rules share), laid out as in the package.
-    const sources = ["cli/modelship.ts", "cli/plan.ts", "cli/mock-runtime.ts", "components/internal/gpu-constants.ts", ...fs.readdirSync(path.join(root, "policy"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `policy/${f}`)];
+    const sources = ["cli/modelship.ts", "cli/plan.ts", "cli/mock-runtime.ts", "cli/signing-check.ts", "components/internal/gpu-constants.ts", ...fs.readdirSync(path.join(root, "policy"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `policy/${f}`)];
     for (const rel of sources) {
         const file = path.join(root, rel);
         fs.mkdirSync(path.dirname(path.join(cliDir, rel)), { recursive: true });
