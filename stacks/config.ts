@@ -221,6 +221,9 @@ const serviceSchema = z
 /** Name of a secret config key (`modelship:<name>`, set with `pulumi config set --secret`). */
 const secretKeyName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the name of a secret config key, e.g. gw02TlsKey");
 
+/** The edge image's stage when `image.target` is not set. */
+export const EDGE_DEFAULT_TARGET = "cpu";
+
 const deviceSchema = z
     .object({
         name,
@@ -228,7 +231,8 @@ const deviceSchema = z
         host: z.string().regex(/^(ssh|tcp):\/\//, "expected ssh://user@host (or tcp://host:2376 with tls)"),
         /** Names of the secret config keys holding the PEM TLS material of a tcp:// host. */
         tls: z.object({ caCert: secretKeyName, clientCert: secretKeyName, clientKey: secretKeyName }).strict().optional(),
-        gpus: z.boolean().default(true),
+        /** `--gpus all`. Default: only when the image is the `gpu` stage (the cpu stage never uses a GPU, and `--gpus` needs the NVIDIA container toolkit). */
+        gpus: z.boolean().optional(),
         hostPort: z.number().int().min(1).max(65535).optional(),
         platform: z.enum(["linux/amd64", "linux/arm64"]).optional(),
         sshOpts: z.array(z.string()).optional(),
@@ -279,8 +283,14 @@ export const edgeSchema = z
             .optional(),
         devicePrincipals: z.array(principal).default([]),
         devices: z.array(deviceSchema).default([]),
+        /** known_hosts file (relative to the project root) holding every ssh:// device's verified host key. Default: the deployer's ~/.ssh/known_hosts. */
+        knownHostsFile: z.string().min(1).optional(),
     })
     .strict()
+    .refine((c) => !c.devices.some((d) => d.gpus === true) || (c.image.target ?? EDGE_DEFAULT_TARGET) !== "cpu", {
+        message: "a device sets gpus: true but the image is the cpu stage, which never uses a GPU (and --gpus all fails without the NVIDIA container toolkit): remove gpus, or build image.target gpu",
+        path: ["devices"],
+    })
     .refine((c) => c.rolesAnywhereTrustAnchorArn !== undefined || c.devicePrincipals.length > 0, {
         message: "set rolesAnywhereTrustAnchorArn (devices authenticate with X.509 certificates) or devicePrincipals, so the device pull role trusts someone",
         path: ["rolesAnywhereTrustAnchorArn"],
@@ -311,7 +321,7 @@ export type HybridConfig = z.infer<typeof hybridSchema>;
 /** Keys each target reads (besides `target`), for error messages and the README. */
 const KEYS: Record<Target, string[]> = {
     cloud: ["name", "modelName", "model", "image", "repository", "secrets", "cluster", "service"],
-    edge: ["name", "modelName", "model", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices"],
+    edge: ["name", "modelName", "model", "image", "repository", "secrets", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices", "knownHostsFile"],
     hybrid: ["name", "modelName", "model", "image", "repository", "secrets", "cluster", "service", "onPrem"],
 };
 

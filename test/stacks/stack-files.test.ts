@@ -26,6 +26,7 @@ function project(files: Record<string, string>): string {
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: modelship\nruntime: nodejs\nmain: ${path.join(root, "stacks", "index.ts")}\nstackConfigDir: stacks\n`);
     for (const [stack, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), text);
     fs.symlinkSync(path.join(root, "inference-image"), path.join(dir, "inference-image"));
+    fs.copyFileSync(path.join(root, "stacks", "known_hosts"), path.join(dir, "stacks", "known_hosts"));
     return dir;
 }
 
