@@ -147,9 +147,18 @@ const repositorySchema = z
         untaggedExpiryDays: positiveInt.optional(),
         keepTaggedImages: positiveInt.optional(),
         pullPrincipals: z.array(principal).optional(),
+        /** Delete the stack's repository with its images on destroy. Default true (see {@link STACK_REPOSITORY_FORCE_DELETE}). */
+        forceDelete: z.boolean().optional(),
     })
     .strict()
     .default({});
+
+/**
+ * A stack's repository is its own (named per stack, see {@link accountUniqueName}) and holds only images the stack
+ * builds from source, so a destroy deletes it with them: otherwise every destroy stops at it (docker-build deletes
+ * only the index digest it pushed and leaves the per-platform manifests), and destroy-then-up cannot work.
+ */
+export const STACK_REPOSITORY_FORCE_DELETE = true;
 
 const gpuNodeGroupSchema = z
     .object({
@@ -312,8 +321,8 @@ export type CloudConfig = z.infer<typeof cloudSchema>;
  * two stacks sharing an account never write into one repository (nor its `buildcache/` twin). Pure.
  */
 export function repositoryArgs(repository: z.infer<typeof repositorySchema>, prefix: string, project: string, stack: string) {
-    const { name: repositoryName, ...rest } = repository;
-    return { repositoryName: repositoryName ?? accountUniqueName(prefix, project, stack), ...rest };
+    const { name: repositoryName, forceDelete, ...rest } = repository;
+    return { repositoryName: repositoryName ?? accountUniqueName(prefix, project, stack), forceDelete: forceDelete ?? STACK_REPOSITORY_FORCE_DELETE, ...rest };
 }
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 export type HybridConfig = z.infer<typeof hybridSchema>;

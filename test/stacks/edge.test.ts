@@ -186,3 +186,15 @@ describe("edge target: what the device's flags follow", () => {
         expect(() => edgeTarget(config)).toThrow(/knownHostsFile ".*known_hosts" holds no host key for \[x.example.com\]:2222.*run ssh-keyscan -p 2222 x.example.com >>/);
     });
 });
+
+describe("edge target: destroy then up", () => {
+    it("deletes the stack's own repository with its images on destroy (replicas and cache always), unless told to keep them", async () => {
+        const base = { deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"] };
+        const keep = { ...base, name: "kept", repository: { forceDelete: false } };
+        for (const cfg of [{ ...base, name: "gone" }, keep]) edgeTarget(parseTargetConfig("edge", (k) => (cfg as Record<string, unknown>)[k]));
+        await recorder.settle();
+        expect(recorder.one("aws:ecr/repository:Repository", "gone-repo").inputs.forceDelete).toBe(true);
+        expect(recorder.one("aws:ecr/repository:Repository", "kept-repo").inputs.forceDelete).toBe(false);
+        for (const name of ["gone-replica-eu-central-1", "kept-replica-eu-central-1", "kept-cache"]) expect(recorder.one("aws:ecr/repository:Repository", name).inputs.forceDelete).toBe(true);
+    });
+});
