@@ -142,7 +142,8 @@ describe("InferenceImage on another registry", () => {
 });
 
 /** The tags a recorded docker-build Image pushes into the repository at `url`. */
-const tagsInto = (img: { inputs: { tags: string[] } }, url: string): string[] => img.inputs.tags.filter((t) => t.startsWith(`${url}:`)).map((t) => t.slice(url.length + 1));
+const tagsInto = (img: { inputs: Record<string, any> }, url: string): string[] =>
+    (img.inputs.tags as string[]).filter((t) => t.startsWith(`${url}:`)).map((t) => t.slice(url.length + 1));
 
 describe("InferenceImage re-pushes: a rebuild or a retried up never pushes a tag ECR refuses", () => {
     // docker-build rebuilds on its own hash (file modes, secrets, builder), unseen by our tag; a retried `up` re-pushes
