@@ -125,5 +125,6 @@ describe("two stacks in one account never collide", () => {
         const shared = (x: string[], y: string[]) => x.filter((n) => y.includes(n));
         expect(shared(names.a, names.b)).toEqual([]);
         expect(shared(names.cloud, names.hybrid)).toEqual([]);
-    });
+        // Four full plans: on a loaded machine they outlast the default 30 s.
+    }, 180_000);
 });
