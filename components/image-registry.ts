@@ -108,18 +108,23 @@ export const CACHE_TAG_MUTABILITY: TagMutabilitySettings = {
 export const AUTONAME_SUFFIX_LENGTH = 8;
 
 /**
- * Autonamed children whose names carry the component's name, with the suffix after it and AWS's limit on the whole:
- * the component name may hold at most `limit - suffix.length - AUTONAME_SUFFIX_LENGTH` characters.
+ * The pull role's children whose AWS names start with the component's name: the suffix after it, AWS's limit on the
+ * whole, and whether Pulumi autonames it (appending {@link AUTONAME_SUFFIX_LENGTH} more characters).
  */
 export const IMAGE_REGISTRY_NAME_BUDGETS = [
-    { child: "pull role (IAM role name)", suffix: "-pull-role", limit: 64, when: "pullRole" },
-    { child: "pull role policy (IAM inline policy name)", suffix: "-pull-role-policy", limit: 128, when: "pullRole" },
-    { child: "Roles Anywhere profile name", suffix: "-pull", limit: 255 - AUTONAME_SUFFIX_LENGTH, when: "pullRole" },
+    { child: "pull role (IAM role name)", suffix: "-pull-role", limit: 64, autonamed: true },
+    { child: "pull role policy (IAM inline policy name)", suffix: "-pull-role-policy", limit: 128, autonamed: true },
+    { child: "Roles Anywhere profile name", suffix: "-pull", limit: 255, autonamed: false },
 ] as const;
 
-/** The longest component name every autonamed child fits with. Pure. */
+/** The longest component name a budget allows. Pure. */
+function budgetMax(b: (typeof IMAGE_REGISTRY_NAME_BUDGETS)[number]): number {
+    return b.limit - b.suffix.length - (b.autonamed ? AUTONAME_SUFFIX_LENGTH : 0);
+}
+
+/** The longest component name every child of the pull role fits with. Pure. */
 export function maxImageRegistryNameLength(): number {
-    return Math.min(...IMAGE_REGISTRY_NAME_BUDGETS.map((b) => b.limit - b.suffix.length - AUTONAME_SUFFIX_LENGTH));
+    return Math.min(...IMAGE_REGISTRY_NAME_BUDGETS.map(budgetMax));
 }
 
 /** What is wrong with a `pullPrincipals` entry, or undefined. Pure. */
@@ -153,11 +158,11 @@ export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs)
     if (args.pullRole) {
         // Pulumi appends "-" and 7 characters to each autonamed child: check the whole against AWS's limit here, not at deploy.
         for (const b of IMAGE_REGISTRY_NAME_BUDGETS) {
-            const max = b.limit - b.suffix.length - AUTONAME_SUFFIX_LENGTH;
+            const max = budgetMax(b);
             c.check(
                 name.length <= max,
                 "name",
-                `"${name}" is ${name.length} characters: the ${b.child} "${name}${b.suffix}-xxxxxxx" would exceed AWS's ${b.limit}; use a component name of at most ${max} characters`,
+                `"${name}" is ${name.length} characters: the ${b.child} "${name}${b.suffix}${b.autonamed ? "-xxxxxxx" : ""}" would exceed AWS's ${b.limit}; use a component name of at most ${max} characters`,
             );
         }
         c.check(/^[A-Za-z0-9_-]+$/.test(name), "name", `"${name}" names the pull role and its Roles Anywhere profile, which take letters, digits, _ and - only: rename the component`);
