@@ -1,3 +1,6 @@
+import { createHmac } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgChecker, isIntInRange } from "./internal/validation";
@@ -42,6 +45,13 @@ export interface EdgeDeviceArgs {
     sshOpts?: string[];
     /** Allow `sshOpts` that turn off SSH host-key checking (`StrictHostKeyChecking=no`, `UserKnownHostsFile=/dev/null`). Default false. */
     insecureHostKey?: boolean;
+    /**
+     * A `known_hosts` file (relative to the working directory or absolute) holding the device's verified host key, for
+     * an `ssh://` host: ssh then checks the device against it alone (`UserKnownHostsFile`, `StrictHostKeyChecking=yes`),
+     * and a missing entry fails at construction, naming the `ssh-keyscan` to run. Default none: the deploying user's
+     * `~/.ssh/known_hosts`, where a missing key fails the deploy with "Host key verification failed".
+     */
+    knownHostsFile?: string;
     /** Image reference pinned by digest (`repo@sha256:…`). */
     image: pulumi.Input<string>;
     /** Accept a tag instead of a digest (not reproducible: the device may run something else later). Default false. */
@@ -138,6 +148,60 @@ export function insecureSshOpts(sshOpts: string[] = []): string[] {
     return sshOpts.filter((o) => INSECURE_SSH_OPTS.some((re) => re.test(o)));
 }
 
+/** The name ssh looks a host up under in `known_hosts`: `host`, or `[host]:port` off port 22. Pure. */
+export function knownHostsName(host: string): string | undefined {
+    const m = /^ssh:\/\/(?:[^@/]+@)?([^:/\s]+)(?::(\d+))?$/.exec(host);
+    if (!m) return undefined;
+    return m[2] === undefined || m[2] === "22" ? m[1] : `[${m[1]}]:${m[2]}`;
+}
+
+/** Whether one `known_hosts` host pattern (plain, `*`/`?` wildcards, or hashed `|1|salt|hash`) names `name`. Pure. */
+function knownHostsPatternMatches(pattern: string, name: string): boolean {
+    const hashed = /^\|1\|([^|]+)\|([^|]+)$/.exec(pattern);
+    if (hashed) return createHmac("sha1", Buffer.from(hashed[1], "base64")).update(name).digest("base64") === hashed[2];
+    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
+    return re.test(name);
+}
+
+/**
+ * Whether a `known_hosts` text holds a usable key for `name` (as {@link knownHostsName} gives it): a line whose host
+ * patterns match it and none of whose `!` patterns do, not marked `@revoked`. Pure.
+ */
+export function knownHostsHasKey(text: string, name: string): boolean {
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (line === "" || line.startsWith("#")) continue;
+        const fields = line.split(/\s+/);
+        if (fields[0].startsWith("@")) {
+            if (fields[0] === "@revoked") continue;
+            fields.shift();
+        }
+        if (fields.length < 3 || !/^[A-Za-z0-9+/]+=*$/.test(fields[2])) continue;
+        const patterns = fields[0].split(",");
+        if (patterns.some((p) => p.startsWith("!") && knownHostsPatternMatches(p.slice(1), name))) continue;
+        if (patterns.some((p) => !p.startsWith("!") && knownHostsPatternMatches(p, name))) return true;
+    }
+    return false;
+}
+
+/** What is wrong with `knownHostsFile` for `host`, or undefined. Reads the file. */
+export function knownHostsProblem(file: string, host: string): string | undefined {
+    if (!host.startsWith("ssh://")) return `only applies to an ssh:// host, not "${host}": remove it`;
+    if (/\s/.test(file)) return `"${file}" contains whitespace, which ssh's UserKnownHostsFile cannot take: move the file`;
+    const full = path.resolve(file);
+    if (!fs.existsSync(full) || !fs.statSync(full).isFile()) return `"${file}" does not exist: create it with the device's verified host key (ssh-keyscan, then compare the fingerprint with the device's console)`;
+    const name = knownHostsName(host);
+    if (name === undefined) return undefined;
+    if (knownHostsHasKey(fs.readFileSync(full, "utf8"), name)) return undefined;
+    const m = /^ssh:\/\/(?:[^@/]+@)?([^:/]+)(?::(\d+))?/.exec(host)!;
+    return `"${file}" holds no host key for ${name}, so ssh would refuse the device ("Host key verification failed"): run ssh-keyscan${m[2] ? ` -p ${m[2]}` : ""} ${m[1]} >> ${file}, and check the fingerprint (ssh-keygen -lf ${file}) against the device's own (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on its console)`;
+}
+
+/** The ssh options that make ssh check the device against `knownHostsFile` alone. Pure. */
+export function knownHostsSshOpts(knownHostsFile: string | undefined): string[] {
+    return knownHostsFile === undefined ? [] : ["-o", `UserKnownHostsFile=${path.resolve(knownHostsFile)}`, "-o", "StrictHostKeyChecking=yes"];
+}
+
 /** Warnings about a valid but risky host, e.g. an SSH login as root. Pure. */
 export function hostWarnings(host: string): string[] {
     return /^ssh:\/\/root@/.test(host)
@@ -183,6 +247,19 @@ export function validateEdgeDeviceArgs(name: string, args: EdgeDeviceArgs): void
     if (args.sshOpts !== undefined && !args.insecureHostKey) {
         const bad = insecureSshOpts(args.sshOpts);
         c.check(bad.length === 0, "sshOpts", `${JSON.stringify(bad)} turns off SSH host-key checking, so anyone on the path can impersonate the device: add its key to known_hosts (ssh-keyscan, verified), or set insecureHostKey: true`);
+    }
+    if (args.knownHostsFile !== undefined) {
+        c.check(typeof args.knownHostsFile === "string" && args.knownHostsFile !== "", "knownHostsFile", "is empty: give the path of a known_hosts file, or remove it");
+        c.check(!args.insecureHostKey, "knownHostsFile", "and insecureHostKey contradict each other: keep knownHostsFile (the device's verified key) and remove insecureHostKey");
+        c.check(
+            !(args.sshOpts ?? []).some((o) => /UserKnownHostsFile|StrictHostKeyChecking/i.test(o)),
+            "sshOpts",
+            "sets UserKnownHostsFile or StrictHostKeyChecking, which knownHostsFile sets: remove them from sshOpts",
+        );
+        if (typeof args.knownHostsFile === "string" && args.knownHostsFile !== "" && typeof args.host === "string") {
+            const problem = knownHostsProblem(args.knownHostsFile, args.host);
+            c.check(problem === undefined, "knownHostsFile", problem ?? "");
+        }
     }
     if (typeof args.image === "string" && !args.allowMutableTag) {
         c.check(isDigestRef(args.image), "image", `"${args.image}" is not pinned by digest: pass repo@sha256:<64 hex> (InferenceImage.ref), or set allowMutableTag: true`);
@@ -248,7 +325,9 @@ export class EdgeDevice extends pulumi.ComponentResource {
         validateEdgeDeviceArgs(name, args);
         super(EDGE_DEVICE_TYPE, name, {}, opts);
         const hasTls = args.tls !== undefined;
-        const host = checkInput({ component: "EdgeDevice", name, field: "host" }, args.host, resolvedHostProblem(hasTls)).apply((h) => {
+        const hostProblem = resolvedHostProblem(hasTls);
+        const knownHosts = args.knownHostsFile;
+        const host = checkInput({ component: "EdgeDevice", name, field: "host" }, args.host, (h) => hostProblem(h) ?? (knownHosts === undefined ? undefined : knownHostsProblem(knownHosts, h))).apply((h) => {
             for (const warning of hostWarnings(h)) pulumi.log.warn(`EdgeDevice "${name}": host "${h}" ${warning}`, this);
             return h;
         });
@@ -266,7 +345,7 @@ export class EdgeDevice extends pulumi.ComponentResource {
             `${name}-docker`,
             {
                 host,
-                sshOpts: args.sshOpts,
+                sshOpts: args.sshOpts || args.knownHostsFile ? [...(args.sshOpts ?? []), ...knownHostsSshOpts(args.knownHostsFile)] : undefined,
                 caMaterial: args.tls ? pulumi.secret(args.tls.caCert) : undefined,
                 certMaterial: args.tls ? pulumi.secret(args.tls.clientCert) : undefined,
                 keyMaterial: args.tls ? pulumi.secret(args.tls.clientKey) : undefined,

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ECR_PULL_ACTIONS, type PolicyDocument, type PolicyStatement, policyDocument, policyJson } from "./internal/iam";
 import { keyArnOrCreate } from "./internal/kms";
-import { CACHE_TAG_PREFIX, DEPLOYED_TAG_PREFIX } from "./internal/registry-tags";
+import { BUILD_TAG_PREFIX, CACHE_TAG_PREFIX, DEPLOYED_TAG_PREFIX, type TagMutabilitySettings } from "./internal/registry-tags";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, InvalidArgumentError, isIntInRange, isPrincipal, isRegion, principalArn } from "./internal/validation";
 import { checkInputs, checkPlain, isPlain, type InputField } from "./internal/inputs";
@@ -26,11 +26,17 @@ export interface ImageRegistryArgs {
     /** IAM principal ARNs (or 12-digit account IDs) granted pull-only access, e.g. `role.arn`. Default none. */
     pullPrincipals?: pulumi.Input<string>[];
     /**
-     * Regions to replicate images to (edge locations near devices). ECR allows one replication configuration per
-     * registry (account and region): this component owns it. Default none.
+     * Regions that get a replica repository (edge locations near devices), as hardened as the source. An
+     * {@link InferenceImage} pushes each build into every replica itself, in the same push as the source, so the digest
+     * exists there before anything pulls it and a region added later gets the current digest (ECR replication would be
+     * asynchronous, would skip images pushed before it existed, and is one configuration per account and region).
+     * Default none.
      */
     replicationRegions?: string[];
-    /** Delete the repository (and the build-cache repository) even if it still holds images. Default false. */
+    /**
+     * Delete the source repository on destroy even if it still holds images. Replicas and the build cache hold only
+     * copies a build re-pushes, so they are always deleted with their images. Default false.
+     */
     forceDelete?: boolean;
     /**
      * Create a companion `buildcache/<name>` repository (scanned, short lifecycle) for BuildKit's registry cache, whose
@@ -87,6 +93,47 @@ export const IMAGE_REGISTRY_DEFAULTS = {
     protectedImageCount: 9999,
 } as const;
 
+/**
+ * The tags any push may overwrite in our repositories: the content-hash tag (re-pushed by a rebuild or a retried
+ * `up`) and the deployed pointer (moved by every deploy). Every other tag stays immutable; what runs is pinned by digest.
+ */
+export const REPUSHABLE_TAG_FILTERS = [`${BUILD_TAG_PREFIX}*`, `${DEPLOYED_TAG_PREFIX}*`].map((filter) => ({ filter, filterType: "WILDCARD" }));
+
+/** The tag-mutability settings of the source repository and of every replica. */
+export const REPOSITORY_TAG_MUTABILITY: TagMutabilitySettings = {
+    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+    imageTagMutabilityExclusionFilters: REPUSHABLE_TAG_FILTERS,
+};
+
+/** The tag-mutability settings of the build-cache repository: BuildKit rewrites its cache tag on every build. */
+export const CACHE_TAG_MUTABILITY: TagMutabilitySettings = {
+    imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+    imageTagMutabilityExclusionFilters: [{ filter: `${CACHE_TAG_PREFIX}*`, filterType: "WILDCARD" }],
+};
+
+/** Characters Pulumi appends to an autonamed resource: `-` and 7 random hex characters. */
+export const AUTONAME_SUFFIX_LENGTH = 8;
+
+/**
+ * The pull role's children whose AWS names start with the component's name: the suffix after it, AWS's limit on the
+ * whole, and whether Pulumi autonames it (appending {@link AUTONAME_SUFFIX_LENGTH} more characters).
+ */
+export const IMAGE_REGISTRY_NAME_BUDGETS = [
+    { child: "pull role (IAM role name)", suffix: "-pull-role", limit: 64, autonamed: true },
+    { child: "pull role policy (IAM inline policy name)", suffix: "-pull-role-policy", limit: 128, autonamed: true },
+    { child: "Roles Anywhere profile name", suffix: "-pull", limit: 255, autonamed: false },
+] as const;
+
+/** The longest component name a budget allows. Pure. */
+function budgetMax(b: (typeof IMAGE_REGISTRY_NAME_BUDGETS)[number]): number {
+    return b.limit - b.suffix.length - (b.autonamed ? AUTONAME_SUFFIX_LENGTH : 0);
+}
+
+/** The longest component name every child of the pull role fits with. Pure. */
+export function maxImageRegistryNameLength(): number {
+    return Math.min(...IMAGE_REGISTRY_NAME_BUDGETS.map(budgetMax));
+}
+
 /** What is wrong with a `pullPrincipals` entry, or undefined. Pure. */
 export function pullPrincipalProblem(p: string): string | undefined {
     return isPrincipal(p) ? undefined : `"${p}" is not an IAM principal: give a role/user/root ARN (arn:aws:iam::123456789012:role/edge-device) or a 12-digit account ID`;
@@ -115,6 +162,18 @@ const REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateImageRegistryArgs(name: string, args: ImageRegistryArgs): void {
     const c = new ArgChecker("ImageRegistry", name);
+    if (args.pullRole) {
+        // Pulumi appends "-" and 7 characters to each autonamed child: check the whole against AWS's limit here, not at deploy.
+        for (const b of IMAGE_REGISTRY_NAME_BUDGETS) {
+            const max = budgetMax(b);
+            c.check(
+                name.length <= max,
+                "name",
+                `"${name}" is ${name.length} characters: the ${b.child} "${name}${b.suffix}${b.autonamed ? "-xxxxxxx" : ""}" would exceed AWS's ${b.limit}; use a component name of at most ${max} characters`,
+            );
+        }
+        c.check(/^[A-Za-z0-9_-]+$/.test(name), "name", `"${name}" names the pull role and its Roles Anywhere profile, which take letters, digits, _ and - only: rename the component`);
+    }
     const repositoryName = args.repositoryName ?? name;
     c.check(
         repositoryName.length >= 2 && repositoryName.length <= 200 && REPOSITORY_NAME.test(repositoryName),
@@ -149,13 +208,13 @@ export function checkProfileRegion(name: string, anchorRegion: string, providerR
 }
 
 /**
- * ECR cannot replicate a registry into its own region (and the replica would be the source repository): refuses the
+ * A replica in the provider's own region would be the source repository itself (same name, same registry): refuses the
  * provider's region among `replicationRegions`, once it is known. Pure.
  */
 export function checkReplicationRegions(name: string, regions: readonly string[], providerRegion: string): void {
     if (regions.includes(providerRegion)) {
         throw new Error(
-            `ImageRegistry "${name}": replicationRegions lists ${providerRegion}, the AWS provider's own region, which ECR cannot replicate into: remove it (pulls there use the source repository)`,
+            `ImageRegistry "${name}": replicationRegions lists ${providerRegion}, the AWS provider's own region, where the source repository already is: remove it (pulls there use the source repository)`,
         );
     }
 }
@@ -268,7 +327,7 @@ export function pullRoleTrustPolicy(
 
 /**
  * A hardened ECR repository: immutable tags, scan on push, KMS encryption, a lifecycle policy, pull-only grants and
- * optional cross-region replication. Built in steps, each a method: repository, replicas, build cache, pull role.
+ * optional replica repositories in other regions. Built in steps, each a method: repository, replicas, build cache, pull role.
  */
 export class ImageRegistry extends pulumi.ComponentResource {
     /** `<account>.dkr.ecr.<region>.amazonaws.com/<name>`. */
@@ -315,9 +374,9 @@ export class ImageRegistry extends pulumi.ComponentResource {
             p.apply(principalArn),
         );
 
-        const repository = this.hardenedRepository(name, "repo", repositoryName, undefined, kmsKeyArn, pullPrincipals, args, tags);
-        const replicas = this.createReplicas(name, repositoryName, repository, pullPrincipals, args, tags);
-        const cache = args.buildCache ?? IMAGE_REGISTRY_DEFAULTS.buildCache ? this.createBuildCache(name, repositoryName, kmsKeyArn, args, tags) : undefined;
+        const repository = this.hardenedRepository(name, "repo", repositoryName, undefined, kmsKeyArn, args.forceDelete ?? IMAGE_REGISTRY_DEFAULTS.forceDelete, pullPrincipals, args, tags);
+        const replicas = this.createReplicas(name, repositoryName, pullPrincipals, args, tags);
+        const cache = args.buildCache ?? IMAGE_REGISTRY_DEFAULTS.buildCache ? this.createBuildCache(name, repositoryName, kmsKeyArn, tags) : undefined;
         const signing = args.signing ? createImageSigning(name, repositoryName, args.signing, tags, this) : undefined;
         const pull = args.pullRole ? this.createPullRole(name, repositoryName, args.pullRole, [repository, ...Object.values(replicas)], tags, signing !== undefined) : undefined;
 
@@ -352,15 +411,17 @@ export class ImageRegistry extends pulumi.ComponentResource {
     }
 
     /**
-     * Step 1 (and for each replica): one hardened repository, immutable (but for the deployed-pointer tags, which move
-     * to each deployed digest), scanned, KMS-encrypted, expiring, with the pull grants. `region` undefined = the provider's.
+     * Step 1 (and for each replica): one hardened repository, immutable but for the tags a build re-pushes (see
+     * {@link REPUSHABLE_TAG_FILTERS}), scanned, KMS-encrypted, expiring, with the pull grants. `region` undefined = the
+     * provider's.
      */
     private hardenedRepository(
         name: string,
         suffix: string,
         repositoryName: string,
-        region: string | undefined,
+        region: pulumi.Input<string> | undefined,
         kmsKey: pulumi.Input<string> | undefined,
+        forceDelete: boolean,
         pullPrincipals: pulumi.Output<string>[],
         args: ImageRegistryArgs,
         tags: Record<string, string>,
@@ -371,11 +432,11 @@ export class ImageRegistry extends pulumi.ComponentResource {
             {
                 name: repositoryName,
                 region,
-                imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-                imageTagMutabilityExclusionFilters: [{ filter: `${DEPLOYED_TAG_PREFIX}*`, filterType: "WILDCARD" }],
+                imageTagMutability: REPOSITORY_TAG_MUTABILITY.imageTagMutability,
+                imageTagMutabilityExclusionFilters: REPOSITORY_TAG_MUTABILITY.imageTagMutabilityExclusionFilters,
                 imageScanningConfiguration: { scanOnPush: true },
                 encryptionConfigurations: [{ encryptionType: "KMS", kmsKey }],
-                forceDelete: args.forceDelete ?? d.forceDelete,
+                forceDelete,
                 tags,
             },
             { parent: this },
@@ -398,14 +459,14 @@ export class ImageRegistry extends pulumi.ComponentResource {
     }
 
     /**
-     * Step 2, replicas: replication writes into an existing destination repository as it is, so creating each replica
-     * here keeps it as hardened as the source (ECR would otherwise create it mutable). KMS keys are regional: replicas
-     * use the region's AWS-managed ECR key.
+     * Step 2, replicas: one hardened repository per region, which InferenceImage pushes into directly (no ECR
+     * replication: it is asynchronous, ignores images pushed before it exists, and is one configuration per account and
+     * region). KMS keys are regional: replicas use the region's AWS-managed ECR key. A replica holds only copies a build
+     * pushes again, so it is deleted with its images: a destroy never stops at a replica.
      */
     private createReplicas(
         name: string,
         repositoryName: string,
-        repository: aws.ecr.Repository,
         pullPrincipals: pulumi.Output<string>[],
         args: ImageRegistryArgs,
         tags: Record<string, string>,
@@ -413,41 +474,31 @@ export class ImageRegistry extends pulumi.ComponentResource {
         const regions = args.replicationRegions ?? [];
         const replicas: Record<string, aws.ecr.Repository> = {};
         if (regions.length === 0) return replicas;
-        for (const region of regions) replicas[region] = this.hardenedRepository(name, `replica-${region}`, repositoryName, region, undefined, pullPrincipals, args, tags);
-        new aws.ecr.ReplicationConfiguration(
-            `${name}-replication`,
-            {
-                replicationConfiguration: {
-                    rules: [
-                        {
-                            destinations: pulumi.all([aws.getRegionOutput({}, { parent: this }).region, repository.registryId]).apply(([own, registryId]) => {
-                                checkReplicationRegions(name, regions, own);
-                                return regions.map((region) => ({ region, registryId }));
-                            }),
-                            repositoryFilters: [{ filter: repositoryName, filterType: "PREFIX_MATCH" }],
-                        },
-                    ],
-                },
-            },
-            { parent: this, dependsOn: Object.values(replicas) },
-        );
+        const own = aws.getRegionOutput({}, { parent: this }).region;
+        for (const region of regions) {
+            const checked = own.apply((providerRegion) => {
+                checkReplicationRegions(name, regions, providerRegion);
+                return region;
+            });
+            replicas[region] = this.hardenedRepository(name, `replica-${region}`, repositoryName, checked, undefined, true, pullPrincipals, args, tags);
+        }
         return replicas;
     }
 
     /** Step 3, build cache: `buildcache/<name>`, scanned, short-lived, whose `cache-*` tags alone may move. */
-    private createBuildCache(name: string, repositoryName: string, kmsKeyArn: pulumi.Input<string>, args: ImageRegistryArgs, tags: Record<string, string>): aws.ecr.Repository {
+    private createBuildCache(name: string, repositoryName: string, kmsKeyArn: pulumi.Input<string>, tags: Record<string, string>): aws.ecr.Repository {
         const d = IMAGE_REGISTRY_DEFAULTS;
         const cache = new aws.ecr.Repository(
             `${name}-cache`,
             {
-                // Not under `<name>`: replication matches by name prefix, and the cache must stay home.
                 name: `buildcache/${repositoryName}`,
                 // BuildKit overwrites its cache tag on every build: only those tags may move.
-                imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-                imageTagMutabilityExclusionFilters: [{ filter: `${CACHE_TAG_PREFIX}*`, filterType: "WILDCARD" }],
+                imageTagMutability: CACHE_TAG_MUTABILITY.imageTagMutability,
+                imageTagMutabilityExclusionFilters: CACHE_TAG_MUTABILITY.imageTagMutabilityExclusionFilters,
                 imageScanningConfiguration: { scanOnPush: true },
                 encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: kmsKeyArn }],
-                forceDelete: args.forceDelete ?? d.forceDelete,
+                // Cache manifests are disposable: a destroy never stops here.
+                forceDelete: true,
                 tags,
             },
             { parent: this },

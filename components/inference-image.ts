@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ImageRegistry } from "./image-registry";
 import { contextHash, listAllFiles } from "./internal/context-hash";
 import { ecrRefInRegion, registryHost } from "./internal/image-ref";
-import { cacheTag, deployedTag } from "./internal/registry-tags";
+import { BUILD_TAG_PREFIX, cacheTag, deployedTag } from "./internal/registry-tags";
 import { ArgChecker } from "./internal/validation";
 
 export const INFERENCE_IMAGE_TYPE = "modelship:index:InferenceImage";
@@ -55,7 +55,11 @@ export interface InferenceImageArgs {
     secrets?: Record<string, pulumi.Input<string>>;
     /** Where to push: an {@link ImageRegistry} or any other registry. */
     registry: ImageRegistry | ExternalRegistry;
-    /** Use the registry's build cache (`cacheFrom`/`cacheTo`). Default true when the registry has a cache repository. */
+    /**
+     * Use the registry's build cache (`cacheFrom`/`cacheTo`). Default: on for a single-platform build when the registry
+     * has a cache repository; off for a multi-platform one, whose registry cache BuildKit exports unreliably
+     * (docker/buildx#1382; docker-build warns) — there the build stages run natively on the build platform instead.
+     */
     cache?: boolean;
     /** Build during `pulumi preview` as a check (never pushed). Default false: previews stay fast and quiet. */
     buildOnPreview?: boolean;
@@ -74,6 +78,8 @@ export const INFERENCE_IMAGE_DEFAULTS = {
     sourceDateEpoch: "0",
     /** Hex characters of the content hash used in the tag. */
     tagHashLength: 16,
+    /** Whether a multi-platform build uses the registry cache unless `cache` says otherwise. */
+    multiPlatformCache: false,
 } as const;
 
 /** The Dockerfile's contract for a model: a named build context and two build arguments. */
@@ -207,10 +213,27 @@ function relativeLocation(p: string): string {
     return path.relative(process.cwd(), p) || ".";
 }
 
-/** The tag for a build: an optional stage prefix and a content hash of the inputs. Pure given the files. */
+/**
+ * The tag for a build: `build-`, an optional stage and a content hash of the inputs. The `build-` prefix is one the
+ * registry lets a push overwrite (a rebuild or a retried `up` pushes it again); deployments pin the digest. Pure.
+ */
 export function imageTag(target: string | undefined, hash: string): string {
     const short = hash.slice(0, INFERENCE_IMAGE_DEFAULTS.tagHashLength);
-    return target ? `${target}-${short}` : short;
+    return `${BUILD_TAG_PREFIX}${target ? `${target}-` : ""}${short}`;
+}
+
+/** Whether a build uses the registry cache: `cache` when given, else on for one platform only. Pure. */
+export function useRegistryCache(cache: boolean | undefined, platforms: readonly string[]): boolean {
+    return cache ?? (platforms.length === 1 || INFERENCE_IMAGE_DEFAULTS.multiPlatformCache);
+}
+
+/**
+ * `ref` when it is in `region` (the source repository's region); otherwise an error naming the fix, since only a replica
+ * the build pushed into holds the digest elsewhere. Pure.
+ */
+export function sourceRefInRegion(name: string, ref: string, region: string): string {
+    if (ecrRefInRegion(ref, region) === ref) return ref;
+    throw new Error(`InferenceImage "${name}": no replica in ${region} to pull from: add "${region}" to the ImageRegistry's replicationRegions, so that the build pushes there`);
 }
 
 /**
@@ -219,14 +242,16 @@ export function imageTag(target: string | undefined, hash: string): string {
  * attestation needs an input `@pulumi/docker-build` 0.0.22 does not have (see docs/signing.md).
  *
  * The tag is a content hash of the build context (honouring `.dockerignore`), the Dockerfile and the build settings,
- * so an unchanged source gives an unchanged tag and no diff in `pulumi preview`.
+ * so an unchanged source gives an unchanged tag and no diff in `pulumi preview`. On an {@link ImageRegistry} with
+ * replicas, the one push writes the same digest into the source and every replica, so a replica holds the digest
+ * before anything pulls it.
  */
 export class InferenceImage extends pulumi.ComponentResource {
     /** `repository@sha256:…`: what every deployment must use. */
     readonly ref: pulumi.Output<string>;
     /** `sha256:…` of the pushed image (the manifest list for multi-platform builds). */
     readonly digest: pulumi.Output<string>;
-    /** The content-hash tag, e.g. `gpu-3f2a…`. */
+    /** The content-hash tag, e.g. `build-gpu-3f2a…`. */
     readonly tag: pulumi.Output<string>;
     /** `repository:tag`, for humans; deploy `ref` instead. */
     readonly taggedName: pulumi.Output<string>;
@@ -236,13 +261,24 @@ export class InferenceImage extends pulumi.ComponentResource {
     readonly platforms: string[];
     /** The served name of `model`; undefined for the demo (served as `demo` unless the deployment renames it). */
     readonly modelName: string | undefined;
+    /** The build and push. */
+    readonly image: dockerBuild.Image;
+
+    private readonly replicaUrls: Record<string, pulumi.Output<string>>;
+    private readonly onImageRegistry: boolean;
+    private readonly componentName: string;
 
     /**
-     * The same digest in an ECR replica region (see `ImageRegistry.replicationRegions`): what devices near that region
-     * pull. References outside ECR come back unchanged.
+     * The digest in an ECR replica region (see `ImageRegistry.replicationRegions`), pulled by devices near that region.
+     * It resolves once the push into that replica is done, so whatever uses it is created after the digest exists there.
+     * The source region gives `ref`; another region of an ImageRegistry without a replica there fails, naming the fix.
+     * References outside an ImageRegistry come back unchanged.
      */
     replicaRef(region: string): pulumi.Output<string> {
-        return this.ref.apply((ref) => ecrRefInRegion(ref, region));
+        const url = this.replicaUrls[region];
+        if (url !== undefined) return pulumi.interpolate`${url}@${this.digest}`;
+        if (!this.onImageRegistry) return this.ref;
+        return this.ref.apply((ref) => sourceRefInRegion(this.componentName, ref, region));
     }
 
     constructor(name: string, args: InferenceImageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -266,32 +302,43 @@ export class InferenceImage extends pulumi.ComponentResource {
 
         const registry = args.registry;
         let repositoryUrl: pulumi.Output<string>;
-        let credentials: { username: pulumi.Input<string>; password: pulumi.Input<string> } | undefined;
         let cacheRepositoryUrl: pulumi.Input<string | undefined>;
+        const logins: dockerBuild.types.input.RegistryArgs[] = [];
+        const replicaUrls: Record<string, pulumi.Output<string>> = {};
         if (registry instanceof ImageRegistry) {
             repositoryUrl = registry.repositoryUrl;
             const token = aws.ecr.getAuthorizationTokenOutput({ registryId: registry.registryId }, { parent: this });
-            credentials = { username: token.userName, password: pulumi.secret(token.password) };
+            logins.push({ address: repositoryUrl.apply(registryHost), username: token.userName, password: pulumi.secret(token.password) });
+            // An ECR token is regional: one login per replica region, for the same push.
+            for (const [region, replica] of Object.entries(registry.replicas)) {
+                replicaUrls[region] = replica.repositoryUrl;
+                const regional = aws.ecr.getAuthorizationTokenOutput({ registryId: replica.registryId, region }, { parent: this });
+                logins.push({ address: replica.repositoryUrl.apply(registryHost), username: regional.userName, password: pulumi.secret(regional.password) });
+            }
             cacheRepositoryUrl = registry.cacheRepositoryUrl;
         } else {
             repositoryUrl = pulumi.output(registry.repositoryUrl).apply((url) => {
                 if (!url) throw new Error(`InferenceImage "${name}": registry.repositoryUrl resolved to an empty string: pass the repository URL`);
                 return url;
             });
-            credentials =
-                registry.username !== undefined && registry.password !== undefined
-                    ? { username: registry.username, password: pulumi.secret(registry.password) }
-                    : undefined;
+            if (registry.username !== undefined && registry.password !== undefined) {
+                logins.push({ address: repositoryUrl.apply(registryHost), username: registry.username, password: pulumi.secret(registry.password) });
+            }
             cacheRepositoryUrl = registry.cacheRepositoryUrl;
         }
 
-        const useCache = args.cache ?? true;
+        const useCache = useRegistryCache(args.cache, platforms);
         const cacheRef = pulumi
             .output(cacheRepositoryUrl)
             .apply((url) => (useCache && url ? `${url}:${cacheTag(args.target)}` : undefined));
-        // In an ImageRegistry, a second, movable tag marks the digest this stack deploys, which its lifecycle keeps.
+        // In an ImageRegistry, a second, movable tag marks the digest this stack deploys, which its lifecycle keeps; the
+        // same two tags go to every replica, in the same push.
         const tags = [pulumi.interpolate`${repositoryUrl}:${tag}`];
-        if (registry instanceof ImageRegistry) tags.push(pulumi.interpolate`${repositoryUrl}:${deployedTag(pulumi.getStack(), name)}`);
+        if (registry instanceof ImageRegistry) {
+            const pointer = deployedTag(pulumi.getStack(), name);
+            tags.push(pulumi.interpolate`${repositoryUrl}:${pointer}`);
+            for (const url of Object.values(replicaUrls)) tags.push(pulumi.interpolate`${url}:${tag}`, pulumi.interpolate`${url}:${pointer}`);
+        }
 
         const image = new dockerBuild.Image(
             `${name}-image`,
@@ -307,9 +354,7 @@ export class InferenceImage extends pulumi.ComponentResource {
                 secrets: args.secrets ? pulumi.secret(args.secrets) : undefined,
                 push: true,
                 tags,
-                registries: credentials
-                    ? [{ address: repositoryUrl.apply(registryHost), username: credentials.username, password: credentials.password }]
-                    : undefined,
+                registries: logins.length > 0 ? logins : undefined,
                 cacheFrom: cacheRef.apply((ref) => (ref ? [{ registry: { ref } }] : [])),
                 // ECR only accepts cache manifests as an image manifest with OCI media types.
                 cacheTo: cacheRef.apply((ref) => (ref ? [{ registry: { ref, mode: dockerBuild.CacheMode.Max, imageManifest: true, ociMediaTypes: true } }] : [])),
@@ -318,6 +363,10 @@ export class InferenceImage extends pulumi.ComponentResource {
             { parent: this, dependsOn: signingPrerequisites(registry) },
         );
 
+        this.image = image;
+        this.replicaUrls = replicaUrls;
+        this.onImageRegistry = registry instanceof ImageRegistry;
+        this.componentName = name;
         this.repositoryUrl = repositoryUrl;
         this.tag = pulumi.output(tag);
         this.taggedName = pulumi.interpolate`${repositoryUrl}:${tag}`;

@@ -147,9 +147,18 @@ const repositorySchema = z
         untaggedExpiryDays: positiveInt.optional(),
         keepTaggedImages: positiveInt.optional(),
         pullPrincipals: z.array(principal).optional(),
+        /** Delete the stack's repository with its images on destroy. Default true (see {@link STACK_REPOSITORY_FORCE_DELETE}). */
+        forceDelete: z.boolean().optional(),
     })
     .strict()
     .default({});
+
+/**
+ * A stack's repository is its own (named per stack, see {@link accountUniqueName}) and holds only images the stack
+ * builds from source, so a destroy deletes it with them: otherwise every destroy stops at it (docker-build deletes
+ * only the index digest it pushed and leaves the per-platform manifests), and destroy-then-up cannot work.
+ */
+export const STACK_REPOSITORY_FORCE_DELETE = true;
 
 const gpuNodeGroupSchema = z
     .object({
@@ -274,6 +283,9 @@ const serviceSchema = z
 /** Name of a secret config key (`modelship:<name>`, set with `pulumi config set --secret`). */
 const secretKeyName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the name of a secret config key, e.g. gw02TlsKey");
 
+/** The edge image's stage when `image.target` is not set. */
+export const EDGE_DEFAULT_TARGET = "cpu";
+
 const deviceSchema = z
     .object({
         name,
@@ -281,7 +293,8 @@ const deviceSchema = z
         host: z.string().regex(/^(ssh|tcp):\/\//, "expected ssh://user@host (or tcp://host:2376 with tls)"),
         /** Names of the secret config keys holding the PEM TLS material of a tcp:// host. */
         tls: z.object({ caCert: secretKeyName, clientCert: secretKeyName, clientKey: secretKeyName }).strict().optional(),
-        gpus: z.boolean().default(true),
+        /** `--gpus all`. Default: only when the image is the `gpu` stage (the cpu stage never uses a GPU, and `--gpus` needs the NVIDIA container toolkit). */
+        gpus: z.boolean().optional(),
         hostPort: z.number().int().min(1).max(65535).optional(),
         platform: z.enum(["linux/amd64", "linux/arm64"]).optional(),
         sshOpts: z.array(z.string()).optional(),
@@ -351,8 +364,14 @@ export const edgeSchema = z
             .optional(),
         devicePrincipals: z.array(principal).default([]),
         devices: z.array(deviceSchema).default([]),
+        /** known_hosts file (relative to the project root) holding every ssh:// device's verified host key. Default: the deployer's ~/.ssh/known_hosts. */
+        knownHostsFile: z.string().min(1).optional(),
     })
     .strict()
+    .refine((c) => !c.devices.some((d) => d.gpus === true) || (c.image.target ?? EDGE_DEFAULT_TARGET) !== "cpu", {
+        message: "a device sets gpus: true but the image is the cpu stage, which never uses a GPU (and --gpus all fails without the NVIDIA container toolkit): remove gpus, or build image.target gpu",
+        path: ["devices"],
+    })
     .refine((c) => c.rolesAnywhereTrustAnchorArn !== undefined || c.devicePrincipals.length > 0, {
         message: "set rolesAnywhereTrustAnchorArn (devices authenticate with X.509 certificates) or devicePrincipals, so the device pull role trusts someone",
         path: ["rolesAnywhereTrustAnchorArn"],
@@ -389,8 +408,8 @@ export type CloudConfig = z.infer<typeof cloudSchema>;
  * two stacks sharing an account never write into one repository (nor its `buildcache/` twin). Pure.
  */
 export function repositoryArgs(repository: z.infer<typeof repositorySchema>, prefix: string, project: string, stack: string) {
-    const { name: repositoryName, ...rest } = repository;
-    return { repositoryName: repositoryName ?? accountUniqueName(prefix, project, stack), ...rest };
+    const { name: repositoryName, forceDelete, ...rest } = repository;
+    return { repositoryName: repositoryName ?? accountUniqueName(prefix, project, stack), forceDelete: forceDelete ?? STACK_REPOSITORY_FORCE_DELETE, ...rest };
 }
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 export type HybridConfig = z.infer<typeof hybridSchema>;
@@ -398,7 +417,7 @@ export type HybridConfig = z.infer<typeof hybridSchema>;
 /** Keys each target reads (besides `target`), for error messages and the README. */
 const KEYS: Record<Target, string[]> = {
     cloud: ["name", "modelName", "model", "image", "repository", "secrets", "signing", "signerRootCertificate", "cluster", "service"],
-    edge: ["name", "modelName", "model", "image", "repository", "secrets", "signing", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices"],
+    edge: ["name", "modelName", "model", "image", "repository", "secrets", "signing", "deviceRegion", "rolesAnywhereTrustAnchorArn", "deviceSubjects", "devicePrincipals", "devices", "knownHostsFile"],
     hybrid: ["name", "modelName", "model", "image", "repository", "secrets", "signing", "signerRootCertificate", "cluster", "service", "onPrem"],
 };
 

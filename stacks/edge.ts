@@ -6,7 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
 import { signedBy, stackSigning } from "./cloud";
-import { type EdgeConfig, imageBuildArgs, repositoryArgs, servedModel } from "./config";
+import { EDGE_DEFAULT_TARGET, type EdgeConfig, imageBuildArgs, projectPath, repositoryArgs, servedModel } from "./config";
 
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
 export const EDGE_PLATFORMS = ["linux/amd64", "linux/arm64"];
@@ -84,16 +84,21 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
     const image = new InferenceImage(
         `${prefix}-image`,
         {
-            ...imageBuildArgs(config.image, { target: "cpu", platforms: EDGE_PLATFORMS }),
+            ...imageBuildArgs(config.image, { target: EDGE_DEFAULT_TARGET, platforms: EDGE_PLATFORMS }),
             model: served.model,
             registry,
         },
         opts,
     );
 
-    // Devices pull the replica in their own region (the source, when that is the stack's region). Their engines are logged in with an ECR token fetched through the
-    // pull-only role (the deployer assumes it for a short session), never with the deployer's own push rights.
+    // Devices pull the replica in their own region (the source, when that is the stack's region), which the build pushed
+    // into itself: the reference resolves only after that push, so no pull starts before the digest is there. Their
+    // engines are logged in with an ECR token fetched through the pull-only role (the deployer assumes it for a short
+    // session), never with the deployer's own push rights.
     const deviceImageRef = replicate ? image.replicaRef(config.deviceRegion) : image.ref;
+    // The GPU flag follows the image: the cpu stage never uses one, and --gpus all needs the NVIDIA container toolkit.
+    const imageUsesGpu = (config.image.target ?? EDGE_DEFAULT_TARGET) === "gpu";
+    const knownHostsFile = config.knownHostsFile === undefined ? undefined : projectPath(config.knownHostsFile);
     const pullSession = new aws.Provider(
         `${prefix}-device-login`,
         {
@@ -113,9 +118,10 @@ export function edgeTarget(config: EdgeTargetArgs, opts?: pulumi.ComponentResour
                     tls: tls[i],
                     sshOpts: device.sshOpts,
                     insecureHostKey: device.insecureHostKey,
+                    knownHostsFile: device.host.startsWith("ssh://") ? knownHostsFile : undefined,
                     image: deviceImageRef,
                     platform: device.platform,
-                    gpus: device.gpus,
+                    gpus: device.gpus ?? imageUsesGpu,
                     hostPort: device.hostPort,
                     memoryMb: device.memoryMb,
                     modelName: served.modelName,

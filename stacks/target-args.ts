@@ -33,6 +33,8 @@ export interface TargetRepositoryInput {
     keepTaggedImages?: number;
     /** IAM principal ARNs or 12-digit account IDs allowed to pull. */
     pullPrincipals?: string[];
+    /** Delete the repository with its images on destroy. Default true. */
+    forceDelete?: boolean;
 }
 
 export interface TargetGpuNodeGroupInput {
@@ -107,7 +109,7 @@ export interface TargetDeviceInput {
     host: string;
     /** Names of the secret values holding a tcp:// host's PEM TLS material. */
     tls?: { caCert: string; clientCert: string; clientKey: string };
-    /** Default true. */
+    /** `--gpus all`. Default: true only for image.target "gpu". */
     gpus?: boolean;
     hostPort?: number;
     platform?: "linux/amd64" | "linux/arm64";
@@ -164,6 +166,8 @@ export interface EdgeTargetInput extends CommonTargetInput {
     deviceSubjects?: { cn?: string[]; ou?: string[] };
     devicePrincipals?: string[];
     devices?: TargetDeviceInput[];
+    /** known_hosts file (relative to the project root) with every ssh:// device's verified host key. Default the deployer's ~/.ssh/known_hosts. */
+    knownHostsFile?: string;
 }
 
 /** hybridTarget's arguments. */

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerfileParser, type Instruction, ModifiableInstruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
@@ -37,7 +39,7 @@ describe('Dockerfile', () => {
   });
 
   it('has build, deps and the cpu and gpu runtime stages, cpu last (the default target)', () => {
-    expect([...byStage.keys()]).toEqual(['build', 'model', 'deps', 'deps-gpu', 'deps-cpu', 'gpu', 'cpu']);
+    expect([...byStage.keys()]).toEqual(['node', 'build', 'model', 'deps', 'deps-gpu', 'deps-cpu', 'gpu', 'cpu']);
   });
 
   it('pins every base image by exact version tag and digest', () => {
@@ -101,7 +103,7 @@ describe('Dockerfile', () => {
         /^--from=build \/src\/package\.json \.\/package\.json$/,
         /^--from=model \/ \.\/model\/$/,
         /^--from=build \/src\/dist\/src \.\/dist\/src$/,
-        /^--from=build \/usr\/local\/bin\/node \/usr\/local\/bin\/node$/,
+        /^--from=node \/usr\/local\/bin\/node \/usr\/local\/bin\/node$/,
       ];
       for (const c of copies) expect(allowed.some((re) => re.test(c))).toBe(true);
       expect(copies.some((c) => c.includes('dist/src'))).toBe(true);
@@ -164,11 +166,75 @@ describe('Dockerfile: the model, the labels, no phoning home, no dead weight', (
 
   it('cpu runs on plain Debian slim with only the Node binary copied in: no npm, yarn, corepack or headers', () => {
     expect(dockerfile.getFROMs().find((f) => f.getBuildStage() === 'cpu')!.getImage()).toBe('${DEBIAN_IMAGE}');
-    expect(of('cpu', 'COPY').map(args)).toContain('--from=build /usr/local/bin/node /usr/local/bin/node');
+    expect(of('cpu', 'COPY').map(args)).toContain('--from=node /usr/local/bin/node /usr/local/bin/node');
   });
 
   it('prunes dev files and install-only packages from the runtime node_modules', () => {
-    expect(of('deps', 'RUN').map(args).join('\n')).toMatch(/prune-ort\.mjs node_modules[\s\S]*prune-dev-files\.mjs node_modules/);
+    expect(of('deps', 'RUN').map(args).join('\n')).toMatch(/prune-dev-files\.mjs node_modules[\s\S]*prune-ort\.mjs node_modules "\$TARGETPLATFORM"/);
     for (const stage of ['deps-cpu', 'deps-gpu']) expect(of(stage, 'RUN').map(args).join('\n')).toMatch(/prune-install-deps\.mjs \./);
+  });
+});
+
+describe('Dockerfile: multi-arch without QEMU', () => {
+  const from = (stage: string) => dockerfile.getFROMs().find((f) => f.getBuildStage() === stage)!;
+  const platformFlag = (stage: string) => from(stage).getFlags().find((f) => f.getName() === 'platform')?.getValue();
+
+  it('runs every command of the build and deps stages on the build machine\'s platform ($BUILDPLATFORM), no emulation', () => {
+    expect(platformFlag('build')).toBe('$BUILDPLATFORM');
+    expect(platformFlag('deps')).toBe('$BUILDPLATFORM');
+    // deps-cpu and deps-gpu derive from deps, so they run there too.
+    expect(from('deps-cpu').getImage()).toBe('deps');
+    expect(from('deps-gpu').getImage()).toBe('deps');
+  });
+
+  it('runs no command in a stage of the target platform: node, cpu and gpu only copy', () => {
+    for (const stage of ['node', 'cpu', 'gpu']) {
+      expect(platformFlag(stage)).toBeUndefined();
+      expect(of(stage, 'RUN')).toHaveLength(0);
+    }
+    // The Node binary comes from the target platform's image, never from a stage built on the build platform.
+    for (const stage of RUNTIME) expect(of(stage, 'COPY').map(args).filter((c) => c.includes('/usr/local/bin/node'))).toEqual(['--from=node /usr/local/bin/node /usr/local/bin/node']);
+  });
+
+  it('prunes ONNX Runtime for $TARGETPLATFORM, declared after the install so one install serves every platform', () => {
+    const deps = byStage.get('deps')!.map((i) => `${i.getKeyword()} ${args(i)}`);
+    const install = deps.findIndex((l) => l.startsWith('RUN') && l.includes('npm ci'));
+    const arg = deps.findIndex((l) => l === 'ARG TARGETPLATFORM');
+    const prune = deps.findIndex((l) => l.includes('prune-ort.mjs node_modules "$TARGETPLATFORM"'));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(arg).toBeGreaterThan(install);
+    expect(prune).toBeGreaterThan(arg);
+  });
+});
+
+describe('prune-ort.mjs', () => {
+  const tree = () => {
+    const nm = mkdtempSync(join(tmpdir(), 'prune-ort-'));
+    for (const d of ['linux/x64', 'linux/arm64', 'darwin/arm64', 'win32/x64']) mkdirSync(join(nm, 'onnxruntime-node', 'bin', 'napi-v6', d), { recursive: true });
+    return nm;
+  };
+  const run = (nm: string, platform?: string) =>
+    spawnSync(process.execPath, [join(root, 'scripts', 'prune-ort.mjs'), nm, ...(platform ? [platform] : [])], { encoding: 'utf8' });
+  const bin = (nm: string, d: string) => existsSync(join(nm, 'onnxruntime-node', 'bin', 'napi-v6', d));
+
+  it.each([
+    ['linux/arm64', 'linux/arm64'],
+    ['linux/amd64', 'linux/x64'],
+  ])('keeps only the target %s binary (%s), whatever platform it runs on', (platform, kept) => {
+    const nm = tree();
+    expect(run(nm, platform).status).toBe(0);
+    for (const d of ['linux/x64', 'linux/arm64', 'darwin/arm64', 'win32/x64']) expect(bin(nm, d)).toBe(d === kept);
+  });
+
+  it('fails, naming the platform, when the package has no binary for it', () => {
+    const r = run(tree(), 'linux/arm/v7');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/onnxruntime-node ships no linux\/arm binary \(for linux\/arm\/v7\)/);
+  });
+
+  it('onnxruntime-node does ship linux x64 and arm64 binaries in its npm package (what makes the cross-platform install work)', () => {
+    const dir = join(root, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux');
+    expect(existsSync(join(dir, 'x64'))).toBe(true);
+    expect(existsSync(join(dir, 'arm64'))).toBe(true);
   });
 });

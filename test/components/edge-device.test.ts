@@ -2,7 +2,22 @@ import { installMockRuntime } from "../support/mocks";
 
 const recorder = installMockRuntime();
 import * as pulumi from "@pulumi/pulumi";
-import { EDGE_DEVICE_DEFAULTS, EdgeDevice, deviceHostname, hostWarnings, insecureSshOpts, previewIgnoredProviderInputs, validateEdgeDeviceArgs } from "../../components/edge-device";
+import { createHmac } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    EDGE_DEVICE_DEFAULTS,
+    EdgeDevice,
+    deviceHostname,
+    hostWarnings,
+    insecureSshOpts,
+    knownHostsHasKey,
+    knownHostsName,
+    knownHostsProblem,
+    previewIgnoredProviderInputs,
+    validateEdgeDeviceArgs,
+} from "../../components/edge-device";
 
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
@@ -114,5 +129,55 @@ describe("EdgeDevice", () => {
         expect(deviceHostname("tcp://10.0.0.5:2376")).toBe("10.0.0.5");
         expect(deviceHostname("ssh://root@jetson.example.com")).toBe("jetson.example.com");
         expect(deviceHostname("unix:///var/run/docker.sock")).toBe("localhost");
+    });
+});
+
+describe("EdgeDevice knownHostsFile: ssh checks the device against a shipped, verified key", () => {
+    const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMnf99zPdd2iuHEvJe4JK4n/uC6L1Wb2odsQjm5jkwHR";
+    const hashed = (name: string) => {
+        const salt = Buffer.from("0123456789abcdef0123");
+        return `|1|${salt.toString("base64")}|${createHmac("sha1", salt).update(name).digest("base64")}`;
+    };
+    const file = (text: string) => {
+        const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modelship-kh-")), "known_hosts");
+        fs.writeFileSync(f, text);
+        return f;
+    };
+
+    it("looks a host up as ssh does: host on port 22, [host]:port elsewhere", () => {
+        expect(knownHostsName("ssh://deploy@jetson-01.example.com")).toBe("jetson-01.example.com");
+        expect(knownHostsName("ssh://deploy@jetson-01.example.com:22")).toBe("jetson-01.example.com");
+        expect(knownHostsName("ssh://deploy@jetson-01.example.com:2222")).toBe("[jetson-01.example.com]:2222");
+    });
+
+    it("finds plain, listed, wildcard and hashed entries; skips @revoked, negated and malformed ones", () => {
+        expect(knownHostsHasKey(`a.example.com,b.example.com ${KEY}\n`, "b.example.com")).toBe(true);
+        expect(knownHostsHasKey(`*.factory.example.com ${KEY}\n`, "jetson-01.factory.example.com")).toBe(true);
+        expect(knownHostsHasKey(`[j.example.com]:2222 ${KEY}\n`, "[j.example.com]:2222")).toBe(true);
+        expect(knownHostsHasKey(`[j.example.com]:2222 ${KEY}\n`, "j.example.com")).toBe(false);
+        expect(knownHostsHasKey(`${hashed("j.example.com")} ${KEY}\n`, "j.example.com")).toBe(true);
+        expect(knownHostsHasKey(`${hashed("j.example.com")} ${KEY}\n`, "k.example.com")).toBe(false);
+        expect(knownHostsHasKey(`@revoked j.example.com ${KEY}\n`, "j.example.com")).toBe(false);
+        expect(knownHostsHasKey(`*.example.com,!j.example.com ${KEY}\n`, "j.example.com")).toBe(false);
+        expect(knownHostsHasKey(`# j.example.com ${KEY}\nj.example.com\n`, "j.example.com")).toBe(false);
+    });
+
+    it("refuses, at construction, a device the file does not know, naming the ssh-keyscan and the fingerprint check", () => {
+        const f = file(`other.example.com ${KEY}\n`);
+        expect(() => validateEdgeDeviceArgs("dev", { host: "ssh://deploy@j.example.com:2222", image: REF, knownHostsFile: f })).toThrow(
+            new RegExp(`knownHostsFile "${f}" holds no host key for \\[j.example.com\\]:2222, so ssh would refuse the device \\("Host key verification failed"\\): run ssh-keyscan -p 2222 j.example.com >> ${f}, and check the fingerprint`),
+        );
+        expect(knownHostsProblem("/nonexistent/known_hosts", "ssh://a@b.example.com")).toMatch(/does not exist: create it with the device's verified host key/);
+        expect(knownHostsProblem(f, "tcp://b.example.com:2376")).toMatch(/only applies to an ssh:\/\/ host/);
+        expect(() => validateEdgeDeviceArgs("dev", { host: "ssh://a@other.example.com", image: REF, knownHostsFile: f, insecureHostKey: true })).toThrow(/knownHostsFile and insecureHostKey contradict/);
+        expect(() => validateEdgeDeviceArgs("dev", { host: "ssh://a@other.example.com", image: REF, knownHostsFile: f, sshOpts: ["-o", "StrictHostKeyChecking=accept-new"] })).toThrow(/sshOpts sets UserKnownHostsFile or StrictHostKeyChecking/);
+    });
+
+    it("points ssh at the file alone, strictly, after the user's own options", async () => {
+        const f = file(`j.example.com ${KEY}\n`);
+        new EdgeDevice("kh", { host: "ssh://deploy@j.example.com", image: REF, knownHostsFile: f, sshOpts: ["-o", "ConnectTimeout=10"] });
+        await recorder.settle();
+        const provider = recorder.one("pulumi:providers:docker", "kh-docker");
+        expect(JSON.parse(provider.inputs.sshOpts)).toEqual(["-o", "ConnectTimeout=10", "-o", `UserKnownHostsFile=${f}`, "-o", "StrictHostKeyChecking=yes"]);
     });
 });

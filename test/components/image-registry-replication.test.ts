@@ -1,9 +1,9 @@
 import { checkReplicationRegions } from "../../components/image-registry";
 
-describe("ImageRegistry refuses replication into the provider's own region (checked once the region resolves)", () => {
+describe("ImageRegistry refuses a replica in the provider's own region (checked once the region resolves)", () => {
     it("names the region and the fix", () => {
         expect(() => checkReplicationRegions("edge", ["eu-central-1", "us-west-2"], "us-west-2")).toThrow(
-            'ImageRegistry "edge": replicationRegions lists us-west-2, the AWS provider\'s own region, which ECR cannot replicate into: remove it (pulls there use the source repository)',
+            'ImageRegistry "edge": replicationRegions lists us-west-2, the AWS provider\'s own region, where the source repository already is: remove it (pulls there use the source repository)',
         );
     });
     it("passes other regions", () => {

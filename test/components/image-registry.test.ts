@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMockRuntime, valueOf, MOCK_ACCOUNT_ID } from "../support/mocks";
 
 const recorder = installMockRuntime();
-import { checkProfileRegion, ImageRegistry, IMAGE_REGISTRY_DEFAULTS, lifecyclePolicy, validateImageRegistryArgs } from "../../components/image-registry";
-import { cacheTag, deployedTag } from "../../components/internal/registry-tags";
+import { checkProfileRegion, ImageRegistry, IMAGE_REGISTRY_DEFAULTS, lifecyclePolicy, maxImageRegistryNameLength, validateImageRegistryArgs } from "../../components/image-registry";
+import { cacheTag, deployedTag, refusedPushes, tagIsImmutable, wildcardMatches } from "../../components/internal/registry-tags";
 
 const REPO = "aws:ecr/repository:Repository";
 
@@ -15,11 +15,15 @@ describe("ImageRegistry defaults", () => {
         await recorder.settle();
     });
 
-    it("registers an immutable, scanned repository named after the component; only deployed-pointer tags move", () => {
+    it("registers an immutable, scanned repository named after the component; only the build and deployed-pointer tags a push rewrites move", () => {
         const repo = recorder.one(REPO, "models-repo");
         expect(repo.inputs.name).toBe("models");
         expect(repo.inputs.imageTagMutability).toBe("IMMUTABLE_WITH_EXCLUSION");
-        expect(repo.inputs.imageTagMutabilityExclusionFilters).toEqual([{ filter: "deployed-*", filterType: "WILDCARD" }]);
+        expect(repo.inputs.imageTagMutabilityExclusionFilters).toEqual([
+            { filter: "build-*", filterType: "WILDCARD" },
+            { filter: "deployed-*", filterType: "WILDCARD" },
+        ]);
+        expect(tagIsImmutable(repo.inputs, "v1.2.3")).toBe(true);
         expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
         expect(repo.inputs.forceDelete).toBe(false);
     });
@@ -39,9 +43,9 @@ describe("ImageRegistry defaults", () => {
         expect(IMAGE_REGISTRY_DEFAULTS.untaggedExpiryDays).toBe(7);
     });
 
-    it("grants no pull access and sets up no replication unless asked", () => {
+    it("grants no pull access and creates no replica unless asked", () => {
         expect(recorder.ofType("aws:ecr/repositoryPolicy:RepositoryPolicy")).toHaveLength(0);
-        expect(recorder.ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration")).toHaveLength(0);
+        expect(recorder.ofType(REPO).filter((r) => r.name.includes("replica"))).toHaveLength(0);
     });
 
     it("tags resources with the component and instance names", () => {
@@ -54,14 +58,14 @@ describe("ImageRegistry defaults", () => {
         expect(children).toEqual(["models-cache", "models-cache-lifecycle", "models-key", "models-lifecycle", "models-repo"]);
     });
 
-    it("keeps a build-cache repository apart: scanned, not force-deleted, only cache-* tags may move", () => {
+    it("keeps a build-cache repository apart: scanned, only cache-* tags may move, deleted with its (disposable) cache on destroy", () => {
         const cache = recorder.one(REPO, "models-cache");
-        // Outside the repository's name prefix, so replication (which matches by prefix) leaves it home.
         expect(cache.inputs.name).toBe("buildcache/models");
         expect(cache.inputs.imageTagMutability).toBe("IMMUTABLE_WITH_EXCLUSION");
         expect(cache.inputs.imageTagMutabilityExclusionFilters).toEqual([{ filter: "cache-*", filterType: "WILDCARD" }]);
         expect(cache.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
-        expect(cache.inputs.forceDelete).toBe(false);
+        // A destroy must not stop at a repository of cache manifests, which nothing runs.
+        expect(cache.inputs.forceDelete).toBe(true);
         expect(cache.inputs.encryptionConfigurations[0].encryptionType).toBe("KMS");
         const policy = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", "models-cache-lifecycle").inputs.policy);
         expect(policy.rules.map((r: { selection: { tagStatus: string } }) => r.selection.tagStatus)).toEqual(["untagged", "tagged"]);
@@ -78,8 +82,9 @@ describe("ImageRegistry defaults", () => {
 });
 
 describe("ImageRegistry with every option", () => {
+    let registry: ImageRegistry;
     beforeAll(async () => {
-        new ImageRegistry("edge", {
+        registry = new ImageRegistry("edge", {
             repositoryName: "acme/edge-model",
             kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/existing",
             untaggedExpiryDays: 3,
@@ -106,24 +111,25 @@ describe("ImageRegistry with every option", () => {
         expect([...doc.Statement[0].Action].sort()).toEqual(["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]);
     });
 
-    it("replicates this repository, and only it, to each region", () => {
-        const rc = recorder.one("aws:ecr/replicationConfiguration:ReplicationConfiguration", "edge-replication").inputs.replicationConfiguration;
-        expect(rc.rules).toHaveLength(1);
-        expect(rc.rules[0].destinations.map((d: { region: string }) => d.region)).toEqual(["eu-central-1", "ap-northeast-1"]);
-        expect(rc.rules[0].destinations[0].registryId).toBe(MOCK_ACCOUNT_ID);
-        expect(rc.rules[0].repositoryFilters).toEqual([{ filter: "acme/edge-model", filterType: "PREFIX_MATCH" }]);
+    it("uses no ECR replication (asynchronous, blind to earlier pushes, one per account and region): the build pushes into each replica", () => {
+        expect(recorder.ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration")).toHaveLength(0);
+        expect(Object.keys(registry.replicas)).toEqual(["eu-central-1", "ap-northeast-1"]);
     });
 
-    it("creates each replica as hardened as the source, before replication writes into it", () => {
+    it("creates each replica as hardened as the source, deleted with its images on destroy (copies a build pushes again)", () => {
         for (const region of ["eu-central-1", "ap-northeast-1"]) {
             const replica = recorder.one(REPO, `edge-replica-${region}`);
-            // Replication copies the deployed-pointer tag too: the replica must let exactly that tag move.
+            // The build pushes the same tags into the replica: exactly those may move there too.
             expect(replica.inputs).toMatchObject({
                 name: "acme/edge-model",
                 region,
                 imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-                imageTagMutabilityExclusionFilters: [{ filter: "deployed-*", filterType: "WILDCARD" }],
+                imageTagMutabilityExclusionFilters: [
+                    { filter: "build-*", filterType: "WILDCARD" },
+                    { filter: "deployed-*", filterType: "WILDCARD" },
+                ],
                 imageScanningConfiguration: { scanOnPush: true },
+                forceDelete: true,
             });
             const lifecycle = JSON.parse(recorder.one("aws:ecr/lifecyclePolicy:LifecyclePolicy", `edge-replica-${region}-lifecycle`).inputs.policy);
             expect(lifecycle.rules[0].selection.tagPrefixList).toEqual(["deployed-"]);
@@ -190,6 +196,47 @@ describe("lifecyclePolicy", () => {
         }
         expect(rules.filter((r) => r.selection.tagStatus === "untagged")).toHaveLength(1);
         expect(rules.some((r) => r.selection.tagStatus === "any")).toBe(false);
+    });
+});
+
+describe("ECR's tag-mutability rule (tagIsImmutable), for replaying pushes", () => {
+    const settings = { imageTagMutability: "IMMUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "deployed-*", filterType: "WILDCARD" }] };
+    it("matches WILDCARD filters with * as any run of characters, and nothing else special", () => {
+        expect(wildcardMatches("deployed-*", "deployed-edge-x")).toBe(true);
+        expect(wildcardMatches("deployed-*", "xdeployed-edge")).toBe(false);
+        expect(wildcardMatches("*-rc.*", "v1-rc.2")).toBe(true);
+        expect(wildcardMatches("v1.0", "v1x0")).toBe(false);
+    });
+    it("applies each mutability setting and its exclusions", () => {
+        expect(tagIsImmutable(settings, "deployed-a")).toBe(false);
+        expect(tagIsImmutable(settings, "cpu-3f2a")).toBe(true);
+        expect(tagIsImmutable({ imageTagMutability: "IMMUTABLE" }, "deployed-a")).toBe(true);
+        expect(tagIsImmutable({ imageTagMutability: "MUTABLE" }, "x")).toBe(false);
+        expect(tagIsImmutable({}, "x")).toBe(false);
+        expect(tagIsImmutable({ imageTagMutability: "MUTABLE_WITH_EXCLUSION", imageTagMutabilityExclusionFilters: [{ filter: "release-*", filterType: "WILDCARD" }] }, "release-1")).toBe(true);
+    });
+    it("refuses a second push of an immutable tag, even of the same digest, and only that", () => {
+        expect(refusedPushes(settings, ["cpu-3f2a", "deployed-a", "cpu-3f2a", "deployed-a"])).toEqual(["cpu-3f2a"]);
+        expect(refusedPushes(settings, ["cpu-3f2a"], ["cpu-3f2a"])).toEqual(["cpu-3f2a"]);
+        expect(refusedPushes(settings, ["deployed-a"], ["deployed-a"])).toEqual([]);
+    });
+});
+
+describe("ImageRegistry name budget: autonamed children must fit AWS's limits with Pulumi's 8-character suffix", () => {
+    it("allows 46 characters with a pull role (IAM role names: 64 = name + \"-pull-role\" + \"-\" + 7)", () => {
+        expect(maxImageRegistryNameLength()).toBe(46);
+        expect(() => validateImageRegistryArgs("a".repeat(46), { pullRole: { trustedPrincipals: ["123456789012"] } })).not.toThrow();
+    });
+    it("refuses 47, naming the field, the child, the limit and the fix", () => {
+        expect(() => validateImageRegistryArgs("a".repeat(47), { pullRole: { trustedPrincipals: ["123456789012"] } })).toThrow(
+            /name "a{47}" is 47 characters: the pull role \(IAM role name\) "a{47}-pull-role-xxxxxxx" would exceed AWS's 64; use a component name of at most 46 characters/,
+        );
+    });
+    it("refuses characters the role and profile names cannot hold", () => {
+        expect(() => validateImageRegistryArgs("team/edge", { repositoryName: "team/edge", pullRole: { trustedPrincipals: ["123456789012"] } })).toThrow(/name "team\/edge" names the pull role/);
+    });
+    it("leaves a registry without a pull role unconstrained (its other children carry no autoname budget)", () => {
+        expect(() => validateImageRegistryArgs("a".repeat(60), {})).not.toThrow();
     });
 });
 

@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { installMockRuntime, valueOf } from "../support/mocks";
 
@@ -18,6 +21,8 @@ import { DEVICE_LOGIN_SESSION, edgeTarget, type EdgeTargetOutputs } from "../../
 const ANCHOR = "arn:aws:rolesanywhere:us-west-2:123456789012:trust-anchor/4f1c2b3a-0000-4000-8000-123456789abc";
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+const KNOWN_HOSTS = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "modelship-kh-")), "known_hosts");
+fs.writeFileSync(KNOWN_HOSTS, "jetson-01.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMnf99zPdd2iuHEvJe4JK4n/uC6L1Wb2odsQjm5jkwHR\n");
 
 describe("edge target", () => {
     let out: EdgeTargetOutputs;
@@ -30,8 +35,9 @@ describe("edge target", () => {
                 rolesAnywhereTrustAnchorArn: ANCHOR,
                 deviceSubjects: { cn: ["jetson-*"] },
                 secrets: ["API_TOKEN"],
+                knownHostsFile: KNOWN_HOSTS,
                 devices: [
-                    { name: "jetson-01", host: "ssh://deploy@jetson-01.example.com", platform: "linux/arm64", gpus: true },
+                    { name: "jetson-01", host: "ssh://deploy@jetson-01.example.com", platform: "linux/arm64" },
                     { name: "gw-02", host: "tcp://gw-02.example.com:2376", tls: { caCert: "gwCa", clientCert: "gwCert", clientKey: "gwKey" }, gpus: false, hostPort: 6000, memoryMb: 1024 },
                 ],
             })[k],
@@ -43,9 +49,27 @@ describe("edge target", () => {
         await recorder.settle();
     });
 
-    it("replicates the registry to the devices' region", () => {
-        const rc = recorder.one("aws:ecr/replicationConfiguration:ReplicationConfiguration").inputs.replicationConfiguration;
-        expect(rc.rules[0].destinations.map((d: { region: string }) => d.region)).toEqual(["eu-central-1"]);
+    it("pushes the build into a replica in the devices' region itself (no asynchronous ECR replication)", async () => {
+        expect(recorder.ofType("aws:ecr/replicationConfiguration:ReplicationConfiguration")).toHaveLength(0);
+        const replica = recorder.one("aws:ecr/repository:Repository", "edge-replica-eu-central-1");
+        const build = recorder.one("docker-build:index:Image");
+        expect(build.inputs.tags.filter((t: string) => t.startsWith(`${replica.state.repositoryUrl}:`))).toHaveLength(2);
+        expect(recorder.dependsOn(build, replica)).toBe(true);
+    });
+
+    it("creates no device's pull (nor container) before the push into the device's region is done", () => {
+        const build = recorder.one("docker-build:index:Image");
+        for (const pull of recorder.ofType("docker:index/remoteImage:RemoteImage")) expect(recorder.dependsOn(pull, build)).toBe(true);
+        for (const c of recorder.ofType("docker:index/container:Container")) {
+            const pull = recorder.one("docker:index/remoteImage:RemoteImage", c.name.replace(/-container$/, "-image"));
+            expect(recorder.dependsOn(c, pull)).toBe(true);
+        }
+    });
+
+    it("checks each ssh device against the shipped known_hosts alone, and not a tcp device", () => {
+        const jetson = recorder.one("pulumi:providers:docker", "edge-jetson-01-docker");
+        expect(JSON.parse(jetson.inputs.sshOpts)).toEqual(["-o", `UserKnownHostsFile=${KNOWN_HOSTS}`, "-o", "StrictHostKeyChecking=yes"]);
+        expect(recorder.one("pulumi:providers:docker", "edge-gw-02-docker").inputs.sshOpts).toBeUndefined();
     });
 
     it("creates a pull-only role devices assume through Roles Anywhere, only with an allowed certificate subject", () => {
@@ -79,8 +103,9 @@ describe("edge target", () => {
         const tokens = recorder.invocations.filter((i) => i.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken");
         const deviceToken = tokens.filter((t) => t.provider?.includes("edge-device-login"));
         expect(deviceToken).toHaveLength(1);
-        // The only other token is the image push's, made with the deployer's credentials and given to no device.
-        expect(tokens.filter((t) => !t.provider?.includes("edge-device-login"))).toHaveLength(1);
+        // The only other tokens are the image push's (source and replica region), made with the deployer's credentials
+        // and given to no device.
+        expect(tokens.filter((t) => !t.provider?.includes("edge-device-login")).map((t) => t.inputs.region)).toEqual(["eu-central-1", undefined]);
     });
 
     it("builds the image for amd64 and arm64", () => {
@@ -111,9 +136,10 @@ describe("edge target", () => {
         expect(container.provider).toContain("edge-jetson-01-docker");
     });
 
-    it("runs the article's docker run as code: GPUs, published port, non-root, read-only, memory limit, health check, restart", () => {
+    it("runs the article's docker run as code: published port, non-root, read-only, memory limit, health check, restart", () => {
         const c = recorder.one("docker:index/container:Container", "edge-jetson-01-container").inputs;
-        expect(c.gpus).toBe("all");
+        // The cpu image uses no GPU: no --gpus (which would need the NVIDIA container toolkit on the device).
+        expect(c.gpus).toBeUndefined();
         expect(c.ports).toEqual([{ internal: 8080, external: 5000, protocol: "tcp" }]);
         expect(c.user).toBe("10001:10001");
         expect(c.readOnly).toBe(true);
@@ -138,5 +164,37 @@ describe("edge target", () => {
         const before = recorder.resources.length;
         expect(() => edgeTarget(config)).toThrow("secret config key modelship:MISSING was not read");
         expect(recorder.resources).toHaveLength(before);
+    });
+});
+
+describe("edge target: what the device's flags follow", () => {
+    const base = { name: "e2", deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"] };
+    it("refuses gpus: true on the cpu image (the default stage), naming the fix", () => {
+        const cfg = { ...base, devices: [{ name: "d", host: "ssh://deploy@d.example.com", gpus: true }] };
+        expect(() => parseTargetConfig("edge", (k) => (cfg as Record<string, unknown>)[k])).toThrow(/a device sets gpus: true but the image is the cpu stage.*remove gpus, or build image.target gpu/);
+    });
+    it("exposes the GPUs by default when the image is the gpu stage", async () => {
+        const cfg = { ...base, image: { target: "gpu", platforms: ["linux/amd64"] }, devices: [{ name: "g", host: "tcp://g.example.com:2376", tls: { caCert: "c", clientCert: "c", clientKey: "k" } }] };
+        const config = parseTargetConfig("edge", (k) => (cfg as Record<string, unknown>)[k]);
+        edgeTarget({ ...config, secretValues: { c: pulumi.secret(PEM_CERT), k: pulumi.secret(PEM_KEY) } });
+        await recorder.settle();
+        expect(recorder.one("docker:index/container:Container", "e2-g-container").inputs.gpus).toBe("all");
+    });
+    it("refuses a device missing from knownHostsFile at construction, with the ssh-keyscan to run", () => {
+        const cfg = { ...base, name: "e3", knownHostsFile: KNOWN_HOSTS, devices: [{ name: "x", host: "ssh://deploy@x.example.com:2222" }] };
+        const config = parseTargetConfig("edge", (k) => (cfg as Record<string, unknown>)[k]);
+        expect(() => edgeTarget(config)).toThrow(/knownHostsFile ".*known_hosts" holds no host key for \[x.example.com\]:2222.*run ssh-keyscan -p 2222 x.example.com >>/);
+    });
+});
+
+describe("edge target: destroy then up", () => {
+    it("deletes the stack's own repository with its images on destroy (replicas and cache always), unless told to keep them", async () => {
+        const base = { deviceRegion: "eu-central-1", devicePrincipals: ["123456789012"] };
+        const keep = { ...base, name: "kept", repository: { forceDelete: false } };
+        for (const cfg of [{ ...base, name: "gone" }, keep]) edgeTarget(parseTargetConfig("edge", (k) => (cfg as Record<string, unknown>)[k]));
+        await recorder.settle();
+        expect(recorder.one("aws:ecr/repository:Repository", "gone-repo").inputs.forceDelete).toBe(true);
+        expect(recorder.one("aws:ecr/repository:Repository", "kept-repo").inputs.forceDelete).toBe(false);
+        for (const name of ["gone-replica-eu-central-1", "kept-replica-eu-central-1", "kept-cache"]) expect(recorder.one("aws:ecr/repository:Repository", name).inputs.forceDelete).toBe(true);
     });
 });

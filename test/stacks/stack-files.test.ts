@@ -26,6 +26,7 @@ function project(files: Record<string, string>): string {
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: modelship\nruntime: nodejs\nmain: ${path.join(root, "stacks", "index.ts")}\nstackConfigDir: stacks\n`);
     for (const [stack, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${stack}.yaml`), text);
     fs.symlinkSync(path.join(root, "inference-image"), path.join(dir, "inference-image"));
+    fs.copyFileSync(path.join(root, "stacks", "known_hosts"), path.join(dir, "stacks", "known_hosts"));
     return dir;
 }
 
@@ -124,5 +125,6 @@ describe("two stacks in one account never collide", () => {
         const shared = (x: string[], y: string[]) => x.filter((n) => y.includes(n));
         expect(shared(names.a, names.b)).toEqual([]);
         expect(shared(names.cloud, names.hybrid)).toEqual([]);
-    });
+        // Four full plans: on a loaded machine they outlast the default 30 s.
+    }, 180_000);
 });
