@@ -131,8 +131,7 @@ export class Batcher {
     if (this.queuedRows >= this.maxRows || waited >= this.options.maxQueueDelayMs) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      // ONNX Runtime's run holds the event loop. Starting it on the next turn lets the requests that arrived meanwhile
-      // be read first: they join this batch, or find the queue full and get their 503 now rather than after the run.
+      // Starting on the next turn lets requests already read in this turn join the batch.
       this.starting = setImmediate(() => {
         this.starting = undefined;
         if (!this.running && this.queue.length > 0) void this.runNext();

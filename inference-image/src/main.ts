@@ -2,7 +2,7 @@
 import { telemetry } from './telemetry';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
-import { loadModel } from './model';
+import { loadModel, type Model } from './model';
 import { buildServer } from './server';
 
 async function main(): Promise<void> {
@@ -17,13 +17,16 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel, base: { service: 'modelship-inference', model: config.modelName } });
-  const server = buildServer({ config, logger });
-
+  let model: Model | undefined;
   let stopping = false;
-  const stop = (signal: string) => {
+  // A dead model worker is not restarted here: the process answers what it holds (500s), exits 1, and the
+  // orchestrator starts a fresh replica, as it would after any other crash.
+  const server = buildServer({ config, logger, onModelFailure: () => stop('model failure', true) });
+
+  const stop = (reason: string, failure = false) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, drainTimeoutMs: config.drainTimeoutMs }, 'shutdown requested');
+    logger.info({ reason, drainTimeoutMs: config.drainTimeoutMs }, 'shutdown requested');
     // The hard bound: whatever happens in the drain, the process is gone by then.
     setTimeout(() => {
       logger.error('drain timed out; exiting with requests still open');
@@ -31,7 +34,10 @@ async function main(): Promise<void> {
     }, config.drainTimeoutMs + 1000).unref();
     server
       .drain(config.drainTimeoutMs)
-      .then((clean) => process.exit(clean ? 0 : 1))
+      .then(async (clean) => {
+        await model?.close();
+        process.exit(clean && !failure ? 0 : 1);
+      })
       .catch((err) => {
         logger.error({ err }, 'drain failed');
         process.exit(1);
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
   const metricsAddress = await server.metricsApp?.listen({ host: config.host, port: config.metricsPort });
   logger.info({ address, metricsAddress, config: { ...config }, ortTelemetry: telemetry.optedIn ? 'on (ORT_DISABLE_TELEMETRY=0)' : 'off' }, 'listening');
   try {
-    const model = await loadModel(config, logger);
+    model = await loadModel(config, logger);
     if (stopping) return;
     await server.attachModel(model);
   } catch (err) {
