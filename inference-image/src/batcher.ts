@@ -9,7 +9,12 @@ export interface BatcherOptions {
   maxQueueSize: number;
   /** Rows waiting; the wait a request can face is about this over maxBatchSize session runs. */
   maxQueueRows: number;
+  /** Expected time to answer a new request (rows ahead of it and its own, at the measured speed); beyond it 503. 0 = off. */
+  maxQueueWaitMs?: number;
 }
+
+/** Weight of the latest run in the moving average of milliseconds per row. */
+const SPEED_SMOOTHING = 0.2;
 
 interface Pending {
   req: InferRequest;
@@ -65,6 +70,8 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined;
   private starting: NodeJS.Immediate | undefined;
   private readonly maxRows: number;
+  /** Milliseconds a row has cost in recent runs; undefined until the first. */
+  private msPerRow: number | undefined;
   /** Session runs so far; tests compare it with the number of requests. */
   runs = 0;
 
@@ -96,7 +103,19 @@ export class Batcher {
       const also = arriving > 0 ? ` and about ${arriving} more being received` : '';
       return `${this.queuedRows} rows waiting${also}, MAX_QUEUE_ROWS ${this.options.maxQueueRows}`;
     }
+    // Rows are a proxy for time; when runs slow down (a busy CPU, a larger model) the wait a row bound allows grows
+    // with them. An empty queue always takes one request, so a slow model still serves.
+    const limitMs = this.options.maxQueueWaitMs ?? 0;
+    const expectedMs = this.expectedWaitMs(rows + arriving);
+    if (limitMs > 0 && this.queue.length > 0 && expectedMs !== undefined && expectedMs > limitMs) {
+      return `about ${Math.round(expectedMs)} ms of work ahead, MAX_QUEUE_WAIT_MS ${limitMs}`;
+    }
     return undefined;
+  }
+
+  /** Milliseconds until `rows` more rows would be answered at the speed of recent runs; undefined before the first. */
+  expectedWaitMs(rows: number): number | undefined {
+    return this.msPerRow === undefined ? undefined : (this.queuedRows + rows) * this.msPerRow;
   }
 
   /**
@@ -183,8 +202,12 @@ export class Batcher {
     this.runs++;
     this.metrics.batchSize.observe(rows);
     const end = this.metrics.inferenceDuration.startTimer();
+    const started = performance.now();
     try {
-      return await this.model.run(feeds, outputs);
+      const result = await this.model.run(feeds, outputs);
+      const perRow = (performance.now() - started) / rows;
+      this.msPerRow = this.msPerRow === undefined ? perRow : (1 - SPEED_SMOOTHING) * this.msPerRow + SPEED_SMOOTHING * perRow;
+      return result;
     } finally {
       end();
     }

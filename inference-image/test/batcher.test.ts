@@ -68,3 +68,54 @@ describe('queue bound in rows', () => {
     expect(await metrics.registry.getSingleMetricAsString('modelship_inference_rejected_total')).toMatch(/reason="queue_full"} 1/);
   });
 });
+
+describe('queue bound in expected wait (MAX_QUEUE_WAIT_MS)', () => {
+  // Each run takes 20 ms a row, so the batcher measures a speed of (at least) 20 ms per row.
+  const slowModel = (): Model =>
+    ({
+      inputs: [{ name: 'tokens', datatype: 'FP32', shape: [-1, -1] }],
+      outputs: [{ name: 'sum', datatype: 'FP32', shape: [-1] }],
+      batchable: true,
+      executionProvider: 'cpu',
+      async run(feeds: Record<string, NamedTensor>) {
+        const rows = feeds.tokens.shape[0];
+        await new Promise((resolve) => setTimeout(resolve, 20 * rows));
+        return { sum: { name: 'sum', datatype: 'FP32', shape: [rows], data: new Float32Array(rows) } };
+      },
+      async close() {},
+    }) as unknown as Model;
+  const sized = (rows: number): InferRequest => ({
+    rows,
+    inputs: { tokens: { name: 'tokens', datatype: 'FP32', shape: [rows, 2], data: new Float32Array(rows * 2) } },
+    outputs: [],
+  });
+
+  it('refuses a request whose rows, with those ahead of it, would take longer than the limit at the measured speed', async () => {
+    const metrics = new Metrics(false);
+    const batcher = new Batcher(slowModel(), { maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 100, maxQueueRows: 1000, maxQueueWaitMs: 200 }, metrics);
+    expect(batcher.expectedWaitMs(4)).toBeUndefined();
+    await batcher.submit(sized(4));
+    expect(batcher.expectedWaitMs(4)).toBeGreaterThanOrEqual(75);
+    const running = batcher.submit(sized(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Queued behind the run: 4 rows (80 ms), then 1 more (100 ms); 8 more would be 260 ms, over the 200 ms limit,
+    // although MAX_QUEUE_ROWS (1000) has room.
+    const accepted = [batcher.submit(sized(4)), batcher.submit(sized(1))];
+    await expect(batcher.submit(sized(8))).rejects.toMatchObject({
+      statusCode: 503,
+      headers: { 'retry-after': '1' },
+      message: expect.stringMatching(/about \d+ ms of work ahead, MAX_QUEUE_WAIT_MS 200/),
+    });
+    await Promise.all([running, ...accepted]);
+    // With the queue empty again, a request is taken whatever its expected time.
+    await expect(batcher.submit(sized(4))).resolves.toBeDefined();
+  });
+
+  it('is off at 0: only the row and request bounds apply', async () => {
+    const batcher = new Batcher(slowModel(), { maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 100, maxQueueRows: 1000, maxQueueWaitMs: 0 }, new Metrics(false));
+    await batcher.submit(sized(4));
+    const running = batcher.submit(sized(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(Promise.all([running, batcher.submit(sized(4)), batcher.submit(sized(1)), batcher.submit(sized(8))])).resolves.toHaveLength(4);
+  });
+});

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       interOpThreads: 1,
       maxRequestRows: 64,
       maxQueueRows: 256,
+      maxQueueWaitMs: 0,
       bodyBudgetBytes: 128 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
