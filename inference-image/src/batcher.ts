@@ -67,6 +67,7 @@ export class Batcher {
   private readonly queue: Pending[] = [];
   private queuedRows = 0;
   private running = false;
+  private runningRows = 0;
   private timer: NodeJS.Timeout | undefined;
   private starting: NodeJS.Immediate | undefined;
   private readonly maxRows: number;
@@ -104,18 +105,22 @@ export class Batcher {
       return `${this.queuedRows} rows waiting${also}, MAX_QUEUE_ROWS ${this.options.maxQueueRows}`;
     }
     // Rows are a proxy for time; when runs slow down (a busy CPU, a larger model) the wait a row bound allows grows
-    // with them. An empty queue always takes one request, so a slow model still serves.
+    // with them. An idle server always takes a request, so a model slower than the limit still serves.
     const limitMs = this.options.maxQueueWaitMs ?? 0;
+    const idle = !this.running && this.queue.length === 0 && arriving === 0;
     const expectedMs = this.expectedWaitMs(rows + arriving);
-    if (limitMs > 0 && this.queue.length > 0 && expectedMs !== undefined && expectedMs > limitMs) {
+    if (limitMs > 0 && !idle && expectedMs !== undefined && expectedMs > limitMs) {
       return `about ${Math.round(expectedMs)} ms of work ahead, MAX_QUEUE_WAIT_MS ${limitMs}`;
     }
     return undefined;
   }
 
-  /** Milliseconds until `rows` more rows would be answered at the speed of recent runs; undefined before the first. */
+  /**
+   * Milliseconds until `rows` more rows would be answered at the speed of recent runs (the run in progress counted
+   * whole); undefined before the first run.
+   */
   expectedWaitMs(rows: number): number | undefined {
-    return this.msPerRow === undefined ? undefined : (this.queuedRows + rows) * this.msPerRow;
+    return this.msPerRow === undefined ? undefined : (this.runningRows + this.queuedRows + rows) * this.msPerRow;
   }
 
   /**
@@ -181,6 +186,7 @@ export class Batcher {
   private async runNext(): Promise<void> {
     this.running = true;
     const batch = this.take();
+    this.runningRows = batch.reduce((n, p) => n + p.req.rows, 0);
     const started = performance.now();
     for (const p of batch) this.metrics.queueWait.observe((started - p.enqueuedAt) / 1000);
     try {
@@ -194,6 +200,7 @@ export class Batcher {
       for (const p of batch) p.reject(err);
     } finally {
       this.running = false;
+      this.runningRows = 0;
       this.kick();
     }
   }

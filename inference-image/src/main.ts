@@ -23,6 +23,12 @@ async function main(): Promise<void> {
   // orchestrator starts a fresh replica, as it would after any other crash.
   const server = buildServer({ config, logger, onModelFailure: () => stop('model failure', true) });
 
+  // Leaving while the worker is inside a session run aborts the process (ONNX Runtime's addon cannot be torn down
+  // mid-run), so every exit first closes the model: the run in progress (one batch) ends, then the thread.
+  const exit = (code: number) => {
+    void (model?.close() ?? Promise.resolve()).finally(() => process.exit(code));
+  };
+
   const stop = (reason: string, failure = false) => {
     if (stopping) return;
     stopping = true;
@@ -30,17 +36,14 @@ async function main(): Promise<void> {
     // The hard bound: whatever happens in the drain, the process is gone by then.
     setTimeout(() => {
       logger.error('drain timed out; exiting with requests still open');
-      process.exit(1);
+      exit(1);
     }, config.drainTimeoutMs + 1000).unref();
     server
       .drain(config.drainTimeoutMs)
-      .then(async (clean) => {
-        await model?.close();
-        process.exit(clean && !failure ? 0 : 1);
-      })
+      .then((clean) => exit(clean && !failure ? 0 : 1))
       .catch((err) => {
         logger.error({ err }, 'drain failed');
-        process.exit(1);
+        exit(1);
       });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
