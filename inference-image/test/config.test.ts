@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ MAX_BATCH_SIZE: '1' })).toMatchObject({ maxRequestRows: 1, maxQueueRows: 256 });
     expect(loadConfig({ MAX_BATCH_SIZE: '128' })).toMatchObject({ maxRequestRows: 128, maxQueueRows: 512 });
     expect(loadConfig({ MAX_BATCH_SIZE: '1', MAX_REQUEST_ROWS: '16', MAX_QUEUE_ROWS: '64' })).toMatchObject({ maxRequestRows: 16, maxQueueRows: 64 });
+    expect(loadConfig({ MAX_QUEUE_WAIT_MS: '1500' })).toMatchObject({ maxQueueWaitMs: 1500 });
   });
 
   it('reads the connection and request settings', () => {
@@ -109,6 +110,7 @@ describe('loadConfig', () => {
     ['REQUEST_TIMEOUT_MS', '0'],
     ['BODY_BUDGET_BYTES', '10'],
     ['MAX_QUEUE_ROWS', '0'],
+    ['MAX_QUEUE_WAIT_MS', '-5'],
   ])('rejects %s=%s with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}="${value}"`));
