@@ -107,7 +107,12 @@ async function serve(settings: WorkerSettings): Promise<void> {
       port.postMessage({ kind: 'failed', id: msg.id, message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
       return;
     }
-    port.postMessage(reply, transferables(reply.outputs));
+    try {
+      port.postMessage(reply, transferables(reply.outputs));
+    } catch {
+      // A buffer the addon does not let go of (an external one) cannot be transferred; then it is copied.
+      port.postMessage(reply);
+    }
   };
   // One message at a time, in order: a close or a fault waits for the run before it. A fault (a message this code
   // does not know is a bug in the server) is left unhandled, which ends the thread; the server then fails over.

@@ -12,6 +12,9 @@ import { slowBody, writeSlowModel } from './slow-model';
 const LONG_ROWS = Number(process.env.SLOW_ROWS ?? 160);
 const slowEnv = { MAX_BATCH_SIZE: '1024' };
 
+// Runs of the slow model stretch on a loaded CI machine; the assertions are relative to them, the timeout is not.
+jest.setTimeout(90_000);
+
 let slowPath: string;
 beforeAll(() => {
   slowPath = writeSlowModel();
@@ -44,10 +47,11 @@ describe('the event loop while a long batch runs', () => {
       const result = await infer;
       expect(result.status).toBe(200);
       expect(result.json.outputs[0].shape).toEqual([LONG_ROWS]);
-      // The run was long enough to matter, and the loop answered all along it.
+      // The run was long enough to matter, and the loop answered all along it, none waiting for the run (with the
+      // session on the event loop no probe is answered until the run ends). Relative bounds: CI machines are shared.
       expect(result.ms).toBeGreaterThan(500);
       expect(probes.length).toBeGreaterThanOrEqual(5);
-      expect(Math.max(...probes)).toBeLessThan(250);
+      expect(Math.max(...probes)).toBeLessThan(result.ms / 3);
     } finally {
       await srv.close();
       await model.close();
@@ -59,7 +63,8 @@ describe('the event loop while a long batch runs', () => {
     const { model, srv } = await slowServer({ MAX_REQUEST_ROWS: String(LONG_ROWS), MAX_QUEUE_ROWS: String(LONG_ROWS) });
     try {
       // One long run, then a queue filled to the brim (MAX_QUEUE_ROWS), then one row too many.
-      const running = post(`${srv.url}/v2/models/demo/infer`, slowBody(LONG_ROWS));
+      const started = performance.now();
+      const running = post(`${srv.url}/v2/models/demo/infer`, slowBody(LONG_ROWS)).then((r) => ({ ...r, ms: performance.now() - started }));
       await new Promise((r) => setTimeout(r, 100));
       const queued = Array.from({ length: 2 }, () => post(`${srv.url}/v2/models/demo/infer`, slowBody(half)));
       await new Promise((r) => setTimeout(r, 100));
@@ -69,8 +74,10 @@ describe('the event loop while a long batch runs', () => {
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(refused.json.error).toMatch(new RegExp(`${LONG_ROWS} rows waiting, MAX_QUEUE_ROWS ${LONG_ROWS}`));
-      expect(refusedMs).toBeLessThan(250);
-      expect((await running).status).toBe(200);
+      const long = await running;
+      expect(long.status).toBe(200);
+      // At once: in a fraction of the run it arrived during, not after it.
+      expect(refusedMs).toBeLessThan(long.ms / 3);
       expect((await Promise.all(queued)).map((r) => r.status)).toEqual([200, 200]);
     } finally {
       await srv.close();
