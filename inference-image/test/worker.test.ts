@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { loadModel, type Model, WorkerModel } from '../src/model';
+import { loadModel, type Model, WORKER_SCRIPT, WorkerModel } from '../src/model';
+import { PACKAGE_ROOT } from '../src/paths';
 import { buildServer } from '../src/server';
 import { transferables } from '../src/tensors';
 import { get, inferBody, post, rows, silent, startServer, testConfig, type Running } from './helpers';
@@ -178,5 +179,19 @@ describe('tensors cross to the worker by transfer', () => {
       await srv.close();
       await model.close();
     }
+  });
+});
+
+describe('the worker script ships with the server', () => {
+  it('is dist/src/ort-worker.js, found next to the compiled model.js, in the dist/src the image copies whole', () => {
+    const compiled = join(PACKAGE_ROOT, 'dist', 'src', 'ort-worker.js');
+    expect(WORKER_SCRIPT).toBe(compiled);
+    expect(existsSync(compiled)).toBe(true);
+    // The compiled server resolves it relative to itself, as it runs in the image.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    expect((require(join(PACKAGE_ROOT, 'dist', 'src', 'model.js')) as { WORKER_SCRIPT: string }).WORKER_SCRIPT).toBe(compiled);
+    const dockerfile = readFileSync(join(PACKAGE_ROOT, 'Dockerfile'), 'utf8');
+    // Both runtime targets (gpu, cpu) copy the compiled directory as a whole, so a new file in it is in the image.
+    expect(dockerfile.match(/^COPY --from=build \/src\/dist\/src \.\/dist\/src$/gm)).toHaveLength(2);
   });
 });
