@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { loadModel, type Model, WORKER_SCRIPT, WorkerModel } from '../src/model';
 import { PACKAGE_ROOT } from '../src/paths';
@@ -20,6 +20,7 @@ let slowPath: string;
 beforeAll(() => {
   slowPath = writeSlowModel();
 });
+afterAll(() => rmSync(dirname(slowPath), { recursive: true, force: true }));
 
 async function slowServer(env: Record<string, string> = {}): Promise<{ model: Model; srv: Running }> {
   const model = await loadModel(testConfig({ MODEL_PATH: slowPath, ...slowEnv }), silent);
@@ -123,9 +124,14 @@ describe('a worker that dies', () => {
   });
 
   it('at load: a file that is not a model rejects loadModel with ONNX Runtime\'s reason', async () => {
-    const bad = join(mkdtempSync(join(tmpdir(), 'modelship-bad-')), 'model.onnx');
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-bad-'));
+    const bad = join(dir, 'model.onnx');
     writeFileSync(bad, 'not an onnx model');
-    await expect(loadModel(testConfig({ MODEL_PATH: bad }), silent)).rejects.toThrow(/protobuf|parse|load/i);
+    try {
+      await expect(loadModel(testConfig({ MODEL_PATH: bad }), silent)).rejects.toThrow(/protobuf|parse|load/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
