@@ -9,7 +9,12 @@ export interface BatcherOptions {
   maxQueueSize: number;
   /** Rows waiting; the wait a request can face is about this over maxBatchSize session runs. */
   maxQueueRows: number;
+  /** Expected time to answer a new request (rows ahead of it and its own, at the measured speed); beyond it 503. 0 = off. */
+  maxQueueWaitMs?: number;
 }
+
+/** Weight of the latest run in the moving average of milliseconds per row. */
+const SPEED_SMOOTHING = 0.2;
 
 interface Pending {
   req: InferRequest;
@@ -62,9 +67,12 @@ export class Batcher {
   private readonly queue: Pending[] = [];
   private queuedRows = 0;
   private running = false;
+  private runningRows = 0;
   private timer: NodeJS.Timeout | undefined;
   private starting: NodeJS.Immediate | undefined;
   private readonly maxRows: number;
+  /** Milliseconds a row has cost in recent runs; undefined until the first. */
+  private msPerRow: number | undefined;
   /** Session runs so far; tests compare it with the number of requests. */
   runs = 0;
 
@@ -96,7 +104,23 @@ export class Batcher {
       const also = arriving > 0 ? ` and about ${arriving} more being received` : '';
       return `${this.queuedRows} rows waiting${also}, MAX_QUEUE_ROWS ${this.options.maxQueueRows}`;
     }
+    // Rows are a proxy for time; when runs slow down (a busy CPU, a larger model) the wait a row bound allows grows
+    // with them. An idle server always takes a request, so a model slower than the limit still serves.
+    const limitMs = this.options.maxQueueWaitMs ?? 0;
+    const idle = !this.running && this.queue.length === 0 && arriving === 0;
+    const expectedMs = this.expectedWaitMs(rows + arriving);
+    if (limitMs > 0 && !idle && expectedMs !== undefined && expectedMs > limitMs) {
+      return `about ${Math.round(expectedMs)} ms of work ahead, MAX_QUEUE_WAIT_MS ${limitMs}`;
+    }
     return undefined;
+  }
+
+  /**
+   * Milliseconds until `rows` more rows would be answered at the speed of recent runs (the run in progress counted
+   * whole); undefined before the first run.
+   */
+  expectedWaitMs(rows: number): number | undefined {
+    return this.msPerRow === undefined ? undefined : (this.runningRows + this.queuedRows + rows) * this.msPerRow;
   }
 
   /**
@@ -131,8 +155,7 @@ export class Batcher {
     if (this.queuedRows >= this.maxRows || waited >= this.options.maxQueueDelayMs) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      // ONNX Runtime's run holds the event loop. Starting it on the next turn lets the requests that arrived meanwhile
-      // be read first: they join this batch, or find the queue full and get their 503 now rather than after the run.
+      // Starting on the next turn lets requests already read in this turn join the batch.
       this.starting = setImmediate(() => {
         this.starting = undefined;
         if (!this.running && this.queue.length > 0) void this.runNext();
@@ -163,6 +186,7 @@ export class Batcher {
   private async runNext(): Promise<void> {
     this.running = true;
     const batch = this.take();
+    this.runningRows = batch.reduce((n, p) => n + p.req.rows, 0);
     const started = performance.now();
     for (const p of batch) this.metrics.queueWait.observe((started - p.enqueuedAt) / 1000);
     try {
@@ -176,6 +200,7 @@ export class Batcher {
       for (const p of batch) p.reject(err);
     } finally {
       this.running = false;
+      this.runningRows = 0;
       this.kick();
     }
   }
@@ -184,8 +209,12 @@ export class Batcher {
     this.runs++;
     this.metrics.batchSize.observe(rows);
     const end = this.metrics.inferenceDuration.startTimer();
+    const started = performance.now();
     try {
-      return await this.model.run(feeds, outputs);
+      const result = await this.model.run(feeds, outputs);
+      const perRow = (performance.now() - started) / rows;
+      this.msPerRow = this.msPerRow === undefined ? perRow : (1 - SPEED_SMOOTHING) * this.msPerRow + SPEED_SMOOTHING * perRow;
+      return result;
     } finally {
       end();
     }

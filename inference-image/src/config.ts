@@ -34,6 +34,8 @@ const envSchema = z.object({
   // Unset: derived from MAX_BATCH_SIZE in `defaults` below.
   MAX_REQUEST_ROWS: int(1, 1_000_000).optional(),
   MAX_QUEUE_ROWS: int(1, 10_000_000).optional(),
+  // 0 = off: the queue is bounded by MAX_QUEUE_ROWS (and MAX_QUEUE_SIZE) only.
+  MAX_QUEUE_WAIT_MS: int(0, 600_000).default(0),
   MAX_BODY_BYTES: int(1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   BODY_BUDGET_BYTES: int(8 * 1024, 64 * 1024 * 1024 * 1024).default(128 * 1024 * 1024),
   REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
@@ -82,6 +84,8 @@ export interface Config {
   maxRequestRows: number;
   /** Rows waiting for a batch; beyond it 503 at once, so queueing delay stays a few runs long. */
   maxQueueRows: number;
+  /** Expected time to answer a new request (queued rows x measured ms per row); beyond it 503 at once. 0 = off. */
+  maxQueueWaitMs: number;
   /** Largest request body; 413 beyond it. */
   maxBodyBytes: number;
   /** Memory for request bodies being received, parsed or served at once (BODY_MEMORY_FACTOR x their bytes); beyond it 503 + Retry-After. */
@@ -147,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueueSize: e.MAX_QUEUE_SIZE,
     maxRequestRows,
     maxQueueRows,
+    maxQueueWaitMs: e.MAX_QUEUE_WAIT_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     bodyBudgetBytes: e.BODY_BUDGET_BYTES,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,

@@ -1,49 +1,15 @@
 import { existsSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from './config';
+import { HttpError } from './errors';
+import type { FromWorker, ToWorker, WorkerSettings } from './ort-worker';
+import { PACKAGE_ROOT } from './paths';
+import { type Datatype, gpuPresent, type NamedTensor, type TensorData, type TensorSpec, transferables } from './tensors';
 
-/** Open Inference Protocol datatype names, mapped to ONNX Runtime tensor types. */
-export const DATATYPES = {
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BYTES: 'string',
-} as const;
-export type Datatype = keyof typeof DATATYPES;
-
-const ORT_TO_DATATYPE = new Map<string, Datatype>(
-  Object.entries(DATATYPES).map(([k, v]) => [v, k as Datatype]),
-);
-
-export function datatypeOf(ortType: string): Datatype | undefined {
-  return ORT_TO_DATATYPE.get(ortType);
-}
-
-/** A tensor as the protocol and the batcher see it; dims of -1 are dynamic. */
-export interface TensorSpec {
-  name: string;
-  datatype: Datatype;
-  shape: number[];
-}
-
-export type TensorData = ort.Tensor['data'];
-
-export interface NamedTensor {
-  name: string;
-  datatype: Datatype;
-  shape: number[];
-  data: TensorData;
-}
+export { DATATYPES, datatypeOf, gpuPresent } from './tensors';
+export type { Datatype, NamedTensor, TensorData, TensorSpec } from './tensors';
 
 /** The narrow surface the rest of the server needs; tests can wrap it to count runs. */
 export interface Model {
@@ -52,103 +18,196 @@ export interface Model {
   /** True when every input and output has a dynamic leading dim, so rows of different requests can be stacked. */
   readonly batchable: boolean;
   readonly executionProvider: 'cpu' | 'cuda';
+  /** Runs the model; the feeds' typed arrays are handed over (they may be detached afterwards). */
   run(feeds: Record<string, NamedTensor>, outputNames?: readonly string[]): Promise<Record<string, NamedTensor>>;
+  /** Calls `listener` once if the model stops serving for good (its worker died); every later run then fails. */
+  onFailure?(listener: (err: Error) => void): void;
   close(): Promise<void>;
 }
 
-function toSpec(meta: ort.InferenceSession.ValueMetadata): TensorSpec {
-  if (!meta.isTensor) throw new Error(`model value "${meta.name}" is not a tensor; only tensor inputs and outputs are supported`);
-  const datatype = datatypeOf(meta.type);
-  if (!datatype) throw new Error(`model value "${meta.name}" has unsupported type ${meta.type}`);
-  // Symbolic dims (strings) and unknown dims are both "any size" to a client.
-  const shape = meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1));
-  return { name: meta.name, datatype, shape };
-}
+/**
+ * The worker script. It runs compiled: next to this file in dist/, or in dist/src/ when this file runs from source
+ * (jest), which is why `npm test` builds first.
+ */
+export const WORKER_SCRIPT = __filename.endsWith('.ts') ? join(PACKAGE_ROOT, 'dist', 'src', 'ort-worker.js') : join(__dirname, 'ort-worker.js');
 
-/** Device files the NVIDIA container runtime mounts when a GPU is assigned. */
-export function gpuPresent(): boolean {
-  return existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') || existsSync('/proc/driver/nvidia/version');
-}
+type Loaded = Extract<FromWorker, { kind: 'loaded' }>;
 
-class OrtModel implements Model {
-  readonly inputs: TensorSpec[];
-  readonly outputs: TensorSpec[];
-  readonly batchable: boolean;
+/** How long close() waits for the runs already sent before it terminates the thread. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
-  constructor(
-    private readonly session: ort.InferenceSession,
-    readonly executionProvider: 'cpu' | 'cuda',
-  ) {
-    this.inputs = session.inputMetadata.map(toSpec);
-    this.outputs = session.outputMetadata.map(toSpec);
-    this.batchable = [...this.inputs, ...this.outputs].every((t) => t.shape.length > 0 && t.shape[0] === -1);
-  }
-
-  async run(feeds: Record<string, NamedTensor>, outputNames?: readonly string[]): Promise<Record<string, NamedTensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(DATATYPES[t.datatype], t.data as never, t.shape);
-    }
-    const names = outputNames && outputNames.length > 0 ? outputNames : this.outputs.map((o) => o.name);
-    const result = await this.session.run(ortFeeds, names);
-    const out: Record<string, NamedTensor> = {};
-    for (const name of names) {
-      const t = result[name];
-      out[name] = { name, datatype: datatypeOf(t.type) ?? 'BYTES', shape: [...t.dims], data: t.data };
-    }
-    return out;
-  }
-
-  async close(): Promise<void> {
-    await this.session.release();
-  }
-}
-
-function sessionOptions(config: Config, ep: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
-  const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: ep === 'cuda' ? [{ name: 'cuda', deviceId: config.cudaDeviceId }, 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    interOpNumThreads: config.interOpThreads,
-  };
-  if (config.intraOpThreads > 0) options.intraOpNumThreads = config.intraOpThreads;
-  return options;
+interface Waiting {
+  resolve(outputs: Record<string, NamedTensor>): void;
+  reject(err: Error): void;
 }
 
 /**
- * Loads the model on the configured device. `auto` tries CUDA only when a GPU
- * is visible and falls back to CPU if the CUDA provider cannot start; an
- * explicit `cuda` fails loudly instead, because a silent CPU fallback on a GPU
- * node is a capacity bug nobody notices.
+ * A model whose ONNX Runtime session lives in a worker thread (./ort-worker). A session run holds the thread that
+ * calls it for the whole run; here that is the worker's, so the server's event loop keeps reading, admitting,
+ * refusing and answering requests while a batch runs. If the worker dies, runs in flight and every later run fail
+ * with a 500 (not retried blindly: the request may be what killed it) and `onFailure` listeners are told.
+ */
+export class WorkerModel implements Model {
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
+  readonly batchable: boolean;
+  readonly executionProvider: 'cpu' | 'cuda';
+  private readonly waiting = new Map<number, Waiting>();
+  private readonly listeners: Array<(err: Error) => void> = [];
+  private nextId = 1;
+  private failure: Error | undefined;
+  private lastError: Error | undefined;
+  private closing = false;
+  private readonly ended: Promise<void>;
+
+  constructor(
+    /** The thread itself; tests end it to play a crash. */
+    readonly worker: Worker,
+    loaded: Loaded,
+  ) {
+    this.inputs = loaded.inputs;
+    this.outputs = loaded.outputs;
+    this.executionProvider = loaded.executionProvider;
+    this.batchable = [...this.inputs, ...this.outputs].every((t) => t.shape.length > 0 && t.shape[0] === -1);
+    worker.on('message', (msg: FromWorker) => this.receive(msg));
+    worker.on('error', (err: Error) => (this.lastError = err));
+    this.ended = new Promise((resolve) =>
+      worker.once('exit', (code: number) => {
+        this.exited(code);
+        resolve();
+      }),
+    );
+    // Only a run in flight keeps the process alive.
+    worker.unref();
+  }
+
+  run(feeds: Record<string, NamedTensor>, outputNames?: readonly string[]): Promise<Record<string, NamedTensor>> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('the model is closed'));
+    const tensors = Object.values(feeds).map((t) => ({ ...t }));
+    const names = outputNames && outputNames.length > 0 ? [...outputNames] : this.outputs.map((o) => o.name);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const msg: ToWorker = { kind: 'run', id, feeds: tensors, outputNames: names };
+      try {
+        this.worker.postMessage(msg, transferables(tensors));
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      this.waiting.set(id, { resolve, reject });
+      if (this.waiting.size === 1) this.worker.ref();
+    });
+  }
+
+  onFailure(listener: (err: Error) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.listeners.push(listener);
+  }
+
+  /**
+   * Lets the runs already sent finish, releases the session and ends the thread; past `timeoutMs` the thread is
+   * terminated (which, inside a native run, takes the process down: only for a process on its way out anyway).
+   */
+  async close(timeoutMs = CLOSE_TIMEOUT_MS): Promise<void> {
+    if (this.closing || this.failure) return this.ended;
+    this.closing = true;
+    this.worker.ref();
+    this.worker.postMessage({ kind: 'close' } satisfies ToWorker);
+    const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
+    await this.ended;
+    clearTimeout(timer);
+  }
+
+  private settle(id: number): Waiting | undefined {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (this.waiting.size === 0) this.worker.unref();
+    return w;
+  }
+
+  private receive(msg: FromWorker): void {
+    if (msg.kind === 'result') this.settle(msg.id)?.resolve(Object.fromEntries(msg.outputs.map((t) => [t.name, t])));
+    else if (msg.kind === 'failed') this.settle(msg.id)?.reject(new Error(msg.message));
+  }
+
+  private exited(code: number): void {
+    const err = this.closing
+      ? new Error('the model was closed before the run')
+      : new HttpError(500, `the ONNX Runtime worker stopped unexpectedly (${this.lastError?.message ?? `exit code ${code}`}); this server is no longer ready`);
+    if (!this.closing) this.failure = err;
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+    if (this.closing) return;
+    for (const listener of this.listeners.splice(0)) listener(err);
+  }
+}
+
+function settingsOf(config: Config): WorkerSettings {
+  return {
+    modelPath: config.modelPath,
+    device: config.device,
+    cudaDeviceId: config.cudaDeviceId,
+    intraOpThreads: config.intraOpThreads,
+    interOpThreads: config.interOpThreads,
+  };
+}
+
+/** Starts the worker and resolves once it has loaded the model, or rejects with why it could not. */
+function startWorker(settings: WorkerSettings): Promise<{ worker: Worker; loaded: Loaded }> {
+  if (!existsSync(WORKER_SCRIPT)) throw new Error(`${WORKER_SCRIPT} missing; run "npm run build" first`);
+  const worker = new Worker(WORKER_SCRIPT, { workerData: settings });
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (msg: FromWorker) => {
+      if (msg.kind !== 'loaded') return;
+      done();
+      resolve({ worker, loaded: msg });
+    };
+    const onError = (err: Error) => {
+      done();
+      void worker.terminate();
+      reject(err);
+    };
+    const onExit = (code: number) => {
+      done();
+      reject(new Error(`the ONNX Runtime worker exited with code ${code} while loading ${settings.modelPath}`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+/**
+ * Loads the model on the configured device, in a worker thread. `auto` tries CUDA only when a GPU is visible and
+ * falls back to CPU if the CUDA provider cannot start; an explicit `cuda` fails loudly instead, because a silent CPU
+ * fallback on a GPU node is a capacity bug nobody notices.
  */
 export async function loadModel(config: Config, log: Logger): Promise<Model> {
   if (!existsSync(config.modelPath)) {
     throw new Error(`MODEL_PATH ${config.modelPath} does not exist (run "npm run model" for the demo model, or mount yours)`);
   }
-  const wantCuda = config.device === 'cuda' || (config.device === 'auto' && gpuPresent());
-  let ep: 'cpu' | 'cuda' = wantCuda ? 'cuda' : 'cpu';
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(config.modelPath, sessionOptions(config, ep));
-  } catch (err) {
-    if (ep !== 'cuda' || config.device === 'cuda') throw err;
-    log.warn({ err: (err as Error).message }, 'CUDA execution provider unavailable, falling back to CPU');
-    ep = 'cpu';
-    session = await ort.InferenceSession.create(config.modelPath, sessionOptions(config, ep));
-  }
-  const model = new OrtModel(session, ep);
+  const { worker, loaded } = await startWorker(settingsOf(config));
+  if (loaded.cudaFallback !== undefined) log.warn({ err: loaded.cudaFallback }, 'CUDA execution provider unavailable, falling back to CPU');
+  const model = new WorkerModel(worker, loaded);
   log.info(
     {
-      executionProvider: ep,
+      executionProvider: model.executionProvider,
       requestedDevice: config.device,
       gpuPresent: gpuPresent(),
       modelPath: config.modelPath,
       inputs: model.inputs,
       outputs: model.outputs,
       batchable: model.batchable,
-      ortVersion: ort.env.versions.node,
+      ortVersion: loaded.ortVersion,
+      worker: worker.threadId,
     },
-    `model loaded on ${ep.toUpperCase()} execution provider`,
+    `model loaded on ${model.executionProvider.toUpperCase()} execution provider`,
   );
   return model;
 }

@@ -46,6 +46,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** Off in tests that start many servers in one process. */
   defaultMetrics?: boolean;
+  /** Called once if the attached model stops serving for good (its worker died); readiness is already 503 then. */
+  onModelFailure?: (err: Error) => void;
 }
 
 export interface InferenceServer {
@@ -87,13 +89,14 @@ export function buildServer(options: ServerOptions): InferenceServer {
   let batcher: Batcher | undefined;
   let ready = false;
   let draining = false;
+  let failed: Error | undefined;
   let inFlight = 0;
   /** Requests whose body is in and whose response is not finished: what a drain waits for. */
   let active = 0;
   let idle: (() => void) | undefined;
   const budget = new BodyBudget(config.bodyBudgetBytes);
-  // Inference bodies admitted and not yet parsed are queued work too (ONNX Runtime's run holds the event loop, so they
-  // can pile up unread); their rows are estimated from their length and the bytes per row seen so far.
+  // Inference bodies admitted and not yet parsed are queued work too (a burst is admitted faster than it is parsed);
+  // their rows are estimated from their length and the bytes per row seen so far.
   let arrivingBytes = 0;
   let bytesPerRow: number | undefined;
   const arriving = new WeakMap<FastifyRequest, number>();
@@ -228,7 +231,9 @@ export function buildServer(options: ServerOptions): InferenceServer {
   });
 
   const notReady = (reply: FastifyReply) =>
-    reply.code(503).send({ error: draining ? 'not ready: server is shutting down' : 'not ready: model is loading' });
+    reply.code(503).send({
+      error: draining ? 'not ready: server is shutting down' : failed ? 'not ready: the model stopped serving; this server is restarting' : 'not ready: model is loading',
+    });
 
   /** Resolves the model a URL names, or throws the 404 that says what is served. */
   function lookup(params: ModelParams): Model | undefined {
@@ -324,11 +329,18 @@ export function buildServer(options: ServerOptions): InferenceServer {
     bodyBudget: budget,
     async attachModel(m: Model) {
       const ms = await warmUp(m);
+      m.onFailure?.((err) => {
+        failed = err;
+        ready = false;
+        metrics.ready.set(0);
+        logger.fatal({ err: err.message }, 'model stopped serving; readiness is now 503');
+        options.onModelFailure?.(err);
+      });
       model = m;
       batcher = new Batcher(m, config, metrics);
       // Until requests show their real size, assume the tightest JSON ("0," per element), which overestimates rows.
       bytesPerRow = 2 * m.inputs.reduce((n, spec) => n + spec.shape.slice(1).reduce((a, d) => a * Math.max(1, d), 1), 0);
-      ready = !draining;
+      ready = !draining && !failed;
       metrics.ready.set(ready ? 1 : 0);
       logger.info({ warmUpMs: Math.round(ms * 10) / 10, executionProvider: m.executionProvider }, 'warm-up inference done; ready');
     },

@@ -68,3 +68,55 @@ describe('queue bound in rows', () => {
     expect(await metrics.registry.getSingleMetricAsString('modelship_inference_rejected_total')).toMatch(/reason="queue_full"} 1/);
   });
 });
+
+describe('queue bound in expected wait (MAX_QUEUE_WAIT_MS)', () => {
+  // Each run takes 20 ms a row, so the batcher measures a speed of (at least) 20 ms per row.
+  const slowModel = (): Model =>
+    ({
+      inputs: [{ name: 'tokens', datatype: 'FP32', shape: [-1, -1] }],
+      outputs: [{ name: 'sum', datatype: 'FP32', shape: [-1] }],
+      batchable: true,
+      executionProvider: 'cpu',
+      async run(feeds: Record<string, NamedTensor>) {
+        const rows = feeds.tokens.shape[0];
+        await new Promise((resolve) => setTimeout(resolve, 20 * rows));
+        return { sum: { name: 'sum', datatype: 'FP32', shape: [rows], data: new Float32Array(rows) } };
+      },
+      async close() {},
+    }) as unknown as Model;
+  const sized = (rows: number): InferRequest => ({
+    rows,
+    inputs: { tokens: { name: 'tokens', datatype: 'FP32', shape: [rows, 2], data: new Float32Array(rows * 2) } },
+    outputs: [],
+  });
+
+  it('refuses a request whose rows, with those ahead of it, would take longer than the limit at the measured speed', async () => {
+    const metrics = new Metrics(false);
+    const batcher = new Batcher(slowModel(), { maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 100, maxQueueRows: 1000, maxQueueWaitMs: 400 }, metrics);
+    expect(batcher.expectedWaitMs(4)).toBeUndefined();
+    await batcher.submit(sized(4));
+    expect(batcher.expectedWaitMs(4)).toBeGreaterThanOrEqual(75);
+    const running = batcher.submit(sized(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Behind the 4-row run: 4 rows (160 ms with the run), then 1 more (180 ms); 16 more would be 500 ms, over the
+    // 400 ms limit, although MAX_QUEUE_ROWS (1000) has room.
+    const accepted = [batcher.submit(sized(4)), batcher.submit(sized(1))];
+    await expect(batcher.submit(sized(16))).rejects.toMatchObject({
+      statusCode: 503,
+      headers: { 'retry-after': '1' },
+      message: expect.stringMatching(/about \d+ ms of work ahead, MAX_QUEUE_WAIT_MS 400/),
+    });
+    await Promise.all([running, ...accepted]);
+    // An idle batcher takes a request whatever its expected time (32 rows, about 640 ms), so a slow model still serves.
+    expect(batcher.expectedWaitMs(32)).toBeGreaterThan(400);
+    await expect(batcher.submit(sized(32))).resolves.toBeDefined();
+  });
+
+  it('is off at 0: only the row and request bounds apply', async () => {
+    const batcher = new Batcher(slowModel(), { maxBatchSize: 4, maxQueueDelayMs: 0, maxQueueSize: 100, maxQueueRows: 1000, maxQueueWaitMs: 0 }, new Metrics(false));
+    await batcher.submit(sized(4));
+    const running = batcher.submit(sized(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(Promise.all([running, batcher.submit(sized(4)), batcher.submit(sized(1)), batcher.submit(sized(8))])).resolves.toHaveLength(4);
+  });
+});

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       interOpThreads: 1,
       maxRequestRows: 64,
       maxQueueRows: 256,
+      maxQueueWaitMs: 0,
       bodyBudgetBytes: 128 * 1024 * 1024,
       requestTimeoutMs: 30_000,
       headersTimeoutMs: 10_000,
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ MAX_BATCH_SIZE: '1' })).toMatchObject({ maxRequestRows: 1, maxQueueRows: 256 });
     expect(loadConfig({ MAX_BATCH_SIZE: '128' })).toMatchObject({ maxRequestRows: 128, maxQueueRows: 512 });
     expect(loadConfig({ MAX_BATCH_SIZE: '1', MAX_REQUEST_ROWS: '16', MAX_QUEUE_ROWS: '64' })).toMatchObject({ maxRequestRows: 16, maxQueueRows: 64 });
+    expect(loadConfig({ MAX_QUEUE_WAIT_MS: '1500' })).toMatchObject({ maxQueueWaitMs: 1500 });
   });
 
   it('reads the connection and request settings', () => {
@@ -108,6 +110,7 @@ describe('loadConfig', () => {
     ['REQUEST_TIMEOUT_MS', '0'],
     ['BODY_BUDGET_BYTES', '10'],
     ['MAX_QUEUE_ROWS', '0'],
+    ['MAX_QUEUE_WAIT_MS', '-5'],
   ])('rejects %s=%s with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}="${value}"`));
