@@ -58,7 +58,9 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         opts,
     );
     const onCluster = { ...opts, provider: cluster.provider };
-    const addons = new ServingAddons(`${prefix}-addons`, {}, onCluster);
+    // Helm installs and workloads wait for nodes that can run them (the lead switches this to cluster.systemNodes).
+    const systemNodes = [cluster.systemNodeGroup];
+    const addons = new ServingAddons(`${prefix}-addons`, { nodesReady: systemNodes }, onCluster);
 
     const svc = args.service;
     const secrets =
@@ -69,6 +71,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
                       createNamespace: true,
                       secrets: args.secretValues,
                       cluster,
+                      nodesReady: systemNodes,
                       // Secrets Manager names are unique per account and region: two stacks must not share them.
                       secretNamePrefix: accountUniqueName(`${prefix}-secrets`, pulumi.getProject(), pulumi.getStack()),
                   }, onCluster)
@@ -78,7 +81,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         `${prefix}-server`,
         {
             image: image.ref,
-            namespace: svc.namespace,
+            // The wiring's namespace Output carries the dependency on the namespace it creates.
+            namespace: secrets ? secrets.namespace : svc.namespace,
             createNamespace: secrets === undefined,
             port: svc.port,
             modelName: served.modelName,
@@ -89,6 +93,9 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             modelLoadSeconds: svc.modelLoadSeconds,
             secret: secrets,
             autoscaling: { prometheusUrl: addons.prometheusUrl },
+            addonsReady: addons.ready,
+            // GPU pods wait for their (scale-from-zero) groups and the device plugin that advertises nvidia.com/gpu.
+            nodesReady: svc.gpusPerPod > 0 ? [...systemNodes, ...Object.values(cluster.gpuNodeGroups), cluster.addons.nvidiaDevicePlugin] : systemNodes,
             // The serving port (and /metrics) admits the same namespace and this Prometheus only.
             ingressFrom: { prometheus: addons.scraper },
             egressCidrs: svc.egressCidrs,

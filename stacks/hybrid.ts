@@ -41,7 +41,8 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
         {
             // The very digest the cloud runs: one build, two clusters.
             image: cloud.image.ref,
-            namespace: o.namespace,
+            // The wiring's namespace Output carries the dependency on the namespace it creates.
+            namespace: secrets ? secrets.namespace : o.namespace,
             createNamespace: secrets === undefined,
             port: o.port,
             modelName: servedModel(args).modelName,
@@ -51,6 +52,7 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
             replicas: o.replicas,
             secret: secrets,
             autoscaling: { prometheusUrl: addons.prometheusUrl },
+            addonsReady: addons.ready,
             // The serving port (and /metrics) admits the same namespace and this Prometheus only.
             ingressFrom: { prometheus: addons.scraper },
             egressCidrs: o.egressCidrs,
