@@ -175,7 +175,7 @@ export interface InferenceServiceArgs {
 
 /** What a pod's first start may wait for, besides `modelLoadSeconds`. */
 export interface RolloutArgs {
-    /** Seconds to get a new node: autoscaler reaction, instance launch, join, device plugin. Default 600 with GPUs (groups scale from zero), 0 without. */
+    /** Seconds to get a new node: autoscaler reaction, instance launch, join, device plugin. Default 900 with GPUs (groups scale from zero; cluster-autoscaler allows up to 15 min for a new GPU to become allocatable), 0 without. */
     nodeProvisionSeconds?: number;
     /** Seconds to pull and unpack the image on a fresh node. Default 600 with GPUs (multi-GB CUDA images), 180 without. */
     imagePullSeconds?: number;
@@ -212,7 +212,7 @@ export const INFERENCE_SERVICE_DEFAULTS = {
     /** Startup probe period; the failure threshold is modelLoadSeconds / this. */
     startupPeriodSeconds: 10,
     rollout: {
-        gpu: { nodeProvisionSeconds: 600, imagePullSeconds: 600 },
+        gpu: { nodeProvisionSeconds: 900, imagePullSeconds: 600 },
         cpu: { nodeProvisionSeconds: 0, imagePullSeconds: 180 },
         /** Seconds added to every budget: scheduling, readiness probe periods, the provider's polling. */
         marginSeconds: 120,

@@ -306,8 +306,9 @@ export class ServingAddons extends pulumi.ComponentResource {
             this.scraper = { namespace: promNs, podLabels: { ...PROMETHEUS_POD_LABELS } };
         }
 
-        this.ready = [this.keda, this.prometheus].filter((r): r is k8s.helm.v3.Release => r !== undefined);
-        this.prometheusUrl = pulumi.all([url, ...this.ready.map((r) => r.status.status)]).apply(([u]) => u);
+        const releases = [this.keda, this.prometheus].filter((r): r is k8s.helm.v3.Release => r !== undefined);
+        this.ready = releases;
+        this.prometheusUrl = pulumi.all([url, ...releases.map((r) => r.status.status)]).apply(([u]) => u);
         this.registerOutputs({ prometheusUrl: this.prometheusUrl, scraper: this.scraper });
     }
 

@@ -166,11 +166,11 @@ describe("readiness timeouts follow the GPU path and modelLoadSeconds", () => {
 
     it("grows with modelLoadSeconds and takes the user's rollout figures over the path defaults", () => {
         const base = rolloutBudget({ gpu: 1 });
-        expect(base).toMatchObject({ nodeProvisionSeconds: 600, imagePullSeconds: 600, modelLoadSeconds: 600 });
+        expect(base).toMatchObject({ nodeProvisionSeconds: 900, imagePullSeconds: 600, modelLoadSeconds: 600 });
         expect(rolloutBudget({ gpu: 0 })).toMatchObject({ nodeProvisionSeconds: 0, imagePullSeconds: 180 });
         const slow = rolloutBudget({ gpu: 1, modelLoadSeconds: 3600, rollout: { imagePullSeconds: 1200 } });
         expect(rolloutTimeouts(slow).createSeconds - rolloutTimeouts(base).createSeconds).toBe(3000 + 600);
-        expect(rolloutCustomTimeouts(base)).toEqual({ create: "32m", update: "64m" });
+        expect(rolloutCustomTimeouts(base)).toEqual({ create: "37m", update: "64m" });
     });
 
     it("sets them as customTimeouts on the Deployment and the Service of a GPU service", () => {
