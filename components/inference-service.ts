@@ -378,7 +378,7 @@ export interface RolloutBudget {
 }
 
 /** The rollout budget of a service: `rollout` over the defaults of its path (GPU or CPU). Pure. */
-export function rolloutBudget(args: Pick<InferenceServiceArgs, "gpu" | "rollout" | "modelLoadSeconds" | "replicas" | "drainSeconds" | "preStopSleepSeconds">): RolloutBudget {
+export function rolloutBudget(args: Pick<InferenceServiceArgs, "gpu" | "rollout" | "modelLoadSeconds" | "replicas" | "drainSeconds" | "preStopSleepSeconds" | "autoscaling">): RolloutBudget {
     const d = INFERENCE_SERVICE_DEFAULTS;
     const gpu = args.gpu ?? d.gpu;
     const path = gpu > 0 ? d.rollout.gpu : d.rollout.cpu;
@@ -388,7 +388,8 @@ export function rolloutBudget(args: Pick<InferenceServiceArgs, "gpu" | "rollout"
         imagePullSeconds: args.rollout?.imagePullSeconds ?? path.imagePullSeconds,
         modelLoadSeconds: args.modelLoadSeconds ?? d.modelLoadSeconds,
         terminationGraceSeconds: terminationGracePeriod(args.preStopSleepSeconds ?? d.preStopSleepSeconds, args.drainSeconds ?? d.drainSeconds, d.terminationMarginSeconds),
-        replicasMax: (args.replicas ?? d.replicas).max,
+        // Without autoscaling `min` pods run; with it, up to `max` may be rolled.
+        replicasMax: args.autoscaling ? (args.replicas ?? d.replicas).max : (args.replicas ?? d.replicas).min,
     };
 }
 

@@ -165,16 +165,18 @@ describe("readiness timeouts follow the GPU path and modelLoadSeconds", () => {
     });
 
     it("grows with modelLoadSeconds and takes the user's rollout figures over the path defaults", () => {
-        const base = rolloutBudget({ gpu: 1 });
+        const base = rolloutBudget({ gpu: 1, autoscaling: { prometheusUrl: "http://p" } });
         expect(base).toMatchObject({ nodeProvisionSeconds: 900, imagePullSeconds: 600, modelLoadSeconds: 600 });
         expect(rolloutBudget({ gpu: 0 })).toMatchObject({ nodeProvisionSeconds: 0, imagePullSeconds: 180 });
-        const slow = rolloutBudget({ gpu: 1, modelLoadSeconds: 3600, rollout: { imagePullSeconds: 1200 } });
+        const slow = rolloutBudget({ gpu: 1, autoscaling: { prometheusUrl: "http://p" }, modelLoadSeconds: 3600, rollout: { imagePullSeconds: 1200 } });
         expect(rolloutTimeouts(slow).createSeconds - rolloutTimeouts(base).createSeconds).toBe(3000 + 600);
         expect(rolloutCustomTimeouts(base)).toEqual({ create: "37m", update: "64m" });
+        // Without autoscaling only replicas.min (1) pods are rolled: one wave.
+        expect(rolloutCustomTimeouts(rolloutBudget({ gpu: 1 }))).toEqual({ create: "37m", update: "23m" });
     });
 
     it("sets them as customTimeouts on the Deployment and the Service of a GPU service", () => {
-        const expected = rolloutCustomTimeouts(rolloutBudget({ gpu: 1 }));
+        const expected = rolloutCustomTimeouts(rolloutBudget({ gpu: 1, autoscaling: { prometheusUrl: "http://p" } }));
         for (const r of [recorder.one(DEPLOYMENT, "byres-deployment"), recorder.one(SERVICE, "byres-service")]) expect(timeoutsByUrn.get(r.urn)).toEqual(expected);
         const cpu: RecordedResource = recorder.one(DEPLOYMENT, "cpu-deployment");
         expect(timeoutsByUrn.get(cpu.urn)).toEqual(rolloutCustomTimeouts(rolloutBudget({})));
