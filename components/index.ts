@@ -5,6 +5,6 @@ export { ImageVerification, type ImageVerificationArgs } from "./image-verificat
 export { InferenceImage, type InferenceImageArgs, type ExternalRegistry, type ModelArgs } from "./inference-image";
 export { EdgeDevice, type EdgeDeviceArgs, type EdgeRegistryAuth, type EdgeTlsArgs } from "./edge-device";
 export { InvalidArgumentError } from "./internal/validation";
-export { InferenceService, type InferenceServiceArgs, type AutoscalingArgs, type Scheduling, type IngressFromArgs, type PodPeer } from "./inference-service";
+export { InferenceService, type InferenceServiceArgs, type AutoscalingArgs, type Scheduling, type IngressFromArgs, type PodPeer, type RolloutArgs } from "./inference-service";
 export { SecretWiring, type SecretWiringArgs, type OidcCluster } from "./secret-wiring";
 export { ServingAddons, type ServingAddonsArgs } from "./serving-addons";

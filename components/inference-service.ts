@@ -16,6 +16,7 @@ import { GPU_TAINT_EFFECT, GPU_TAINT_KEY } from "./internal/gpu-constants";
 import { isDigestRef } from "./internal/image-ref";
 import { DEFAULT_RUN_AS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type RunAs } from "./internal/pod-security";
 import { ArgChecker, isDnsLabel, isIntInRange } from "./internal/validation";
+import { DNS1035_LABEL_RULE, isDns1035Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from "./internal/k8s-names";
 import { labelledNamespace } from "./internal/namespaces";
 import { checkInput, checkInputs } from "./internal/inputs";
 import { irsaTrustPolicy } from "./internal/iam";
@@ -111,8 +112,12 @@ export interface InferenceServiceArgs {
     image: pulumi.Input<string>;
     /** Accept a mutable tag as `image` (development only: pods may run different code). Default false. */
     allowMutableTag?: boolean;
-    /** Namespace of every object. Default "default". */
-    namespace?: pulumi.Input<string>;
+    /**
+     * Namespace of every object: a name; an Output such as `secrets.namespace` (it carries the dependency on the
+     * namespace behind it, and is checked when it resolves); or a `k8s.core.v1.Namespace` made elsewhere, which every
+     * object then waits for. Default "default".
+     */
+    namespace?: pulumi.Input<string> | k8s.core.v1.Namespace;
     /** Create the namespace, labelled to enforce, warn and audit the "restricted" Pod Security Standard. Default false. */
     createNamespace?: boolean;
     /**
@@ -175,6 +180,29 @@ export interface InferenceServiceArgs {
     runAs?: Partial<RunAs>;
     /** Size limit of the `/tmp` scratch volume (the root filesystem is read-only). Default "1Gi". */
     scratchSize?: string;
+    /**
+     * The node groups (and node add-ons, such as the NVIDIA device plugin) the pods run on, when this program creates
+     * them: the Deployment and the Service (which awaits the pods' endpoints) wait for them, so their readiness timeout
+     * does not run out while nodes are still being created. On a `GpuCluster` pass its node groups and
+     * `cluster.addons.nvidiaDevicePlugin`. Default none (the nodes exist already).
+     */
+    nodesReady?: pulumi.Resource[];
+    /**
+     * What installs the CRDs of the ScaledObject (KEDA) and the ServiceMonitor (Prometheus Operator), when this program
+     * installs them, e.g. `addons.ready`: those objects wait for it, as the API server refuses a kind it does not know yet.
+     * Default none (the CRDs exist already).
+     */
+    addonsReady?: pulumi.Resource[];
+    /** Budget of the first rollout, from which the Deployment's and Service's readiness timeouts are derived ({@link rolloutTimeouts}). */
+    rollout?: RolloutArgs;
+}
+
+/** What a pod's first start may wait for, besides `modelLoadSeconds`. */
+export interface RolloutArgs {
+    /** Seconds to get a new node: autoscaler reaction, instance launch, join, device plugin. Default 900 with GPUs (groups scale from zero; cluster-autoscaler allows up to 15 min for a new GPU to become allocatable), 0 without. */
+    nodeProvisionSeconds?: number;
+    /** Seconds to pull and unpack the image on a fresh node. Default 600 with GPUs (multi-GB CUDA images), 180 without. */
+    imagePullSeconds?: number;
 }
 
 /** Defaults, in one place. */
@@ -207,6 +235,14 @@ export const INFERENCE_SERVICE_DEFAULTS = {
     pollingIntervalSeconds: 15,
     /** Startup probe period; the failure threshold is modelLoadSeconds / this. */
     startupPeriodSeconds: 10,
+    rollout: {
+        gpu: { nodeProvisionSeconds: 900, imagePullSeconds: 600 },
+        cpu: { nodeProvisionSeconds: 0, imagePullSeconds: 180 },
+        /** Seconds added to every budget: scheduling, readiness probe periods, the provider's polling. */
+        marginSeconds: 120,
+        /** The Kubernetes provider's own default await, which a budget never goes below. */
+        floorSeconds: 600,
+    },
 } as const;
 
 /** The server's HTTP contract (inference-image/src). */
@@ -246,10 +282,10 @@ export function assertPinnedImage(name: string, ref: string, allowMutableTag: bo
 export function validateInferenceServiceArgs(name: string, args: InferenceServiceArgs): void {
     const c = new ArgChecker("InferenceService", name);
     const d = INFERENCE_SERVICE_DEFAULTS;
-    c.check(isDnsLabel(name, 50), "name", `"${name}" must be a DNS label of at most 50 characters (lowercase letters, digits, "-"): it names the Deployment and Service`);
+    c.check(isDns1035Label(name, 50), "name", `"${name}" must be a DNS-1035 label of at most 50 characters (${DNS1035_LABEL_RULE}): it names the Service, which Kubernetes refuses otherwise`);
     if (typeof args.image === "string" && !(args.allowMutableTag ?? d.allowMutableTag)) c.check(isDigestReference(args.image), "image", imageProblem(args.image));
-    if (typeof args.namespace === "string") c.check(isDnsLabel(args.namespace), "namespace", `"${args.namespace}" is not a valid namespace name: use a DNS label such as "inference"`);
-    if (args.createNamespace) c.check(typeof args.namespace === "string", "namespace", "must be a plain string when createNamespace is true");
+    if (typeof args.namespace === "string") c.check(namespaceProblem(args.namespace) === undefined, "namespace", namespaceProblem(args.namespace) ?? "");
+    if (args.createNamespace) c.check(typeof args.namespace === "string", "namespace", "must be a plain string when createNamespace is true; pass an Output or a Namespace only for a namespace made elsewhere");
     if (args.port !== undefined) c.check(isIntInRange(args.port, 1024, 65535), "port", `must be a whole number from 1024 to 65535 (got ${args.port}): the server runs as non-root`);
     if (args.metricsPort !== undefined) c.check(isIntInRange(args.metricsPort, 1024, 65535), "metricsPort", `must be a whole number from 1024 to 65535 (got ${args.metricsPort}): the server runs as non-root`);
     c.check((args.metricsPort ?? d.metricsPort) !== (args.port ?? d.port), "metricsPort", `must differ from port (${args.port ?? d.port}): /metrics gets a listener of its own`);
@@ -273,6 +309,7 @@ export function validateInferenceServiceArgs(name: string, args: InferenceServic
         c.check(value === undefined || QUANTITY.test(value), `resources.${field}`, `"${value}" is not a Kubernetes quantity such as "500m", "2" or "4Gi"`);
     }
     for (const key of Object.keys(args.env ?? {})) {
+        c.check(ENV_NAME.test(key), `env.${key}`, 'is not a valid environment variable name: use letters, digits, "_", "-" and ".", not starting with a digit');
         if (engine === "modelship") c.check(!["PORT", "METRICS_PORT", "DEVICE", "DRAIN_TIMEOUT_MS"].includes(key), `env.${key}`, "is set by the component: use port, metricsPort, gpu or drainSeconds instead");
     }
     const replicas = args.replicas ?? d.replicas;
@@ -306,9 +343,39 @@ export function validateInferenceServiceArgs(name: string, args: InferenceServic
         checkIngressFrom(c, args.ingressFrom);
     }
     for (const [field, v] of Object.entries(args.runAs ?? {})) c.check(isIntInRange(v, 1, 2147483647), `runAs.${field}`, `must be a non-zero id (got ${v}): the restricted profile forbids root`);
-    if (typeof args.secret === "string") c.check(isDnsLabel(args.secret, 253), "secret", `"${args.secret}" is not a valid Secret name`);
-    if (args.serviceAccount?.name !== undefined) c.check(isDnsLabel(args.serviceAccount.name, 253), "serviceAccount.name", `"${args.serviceAccount.name}" is not a valid service account name`);
+    if (typeof args.secret === "string") c.check(isDns1123Subdomain(args.secret), "secret", `"${args.secret}" is not a valid Secret name: use a DNS-1123 subdomain (lowercase letters, digits, "-" and ".") of at most 253 characters`);
+    if (args.serviceAccount?.name !== undefined)
+        c.check(isDns1123Subdomain(args.serviceAccount.name), "serviceAccount.name", `"${args.serviceAccount.name}" is not a valid service account name: use a DNS-1123 subdomain (lowercase letters, digits, "-" and ".") of at most 253 characters`);
+    checkScheduling(c, args.scheduling);
+    for (const field of ["nodeProvisionSeconds", "imagePullSeconds"] as const) {
+        const v = args.rollout?.[field];
+        if (v !== undefined) c.check(isIntInRange(v, 0, 7200), `rollout.${field}`, `must be whole seconds from 0 to 7200 (got ${v})`);
+    }
+    for (const field of ["nodesReady", "addonsReady"] as const) {
+        const v = args[field];
+        if (v !== undefined) c.check(Array.isArray(v) && v.every((r) => pulumi.Resource.isInstance(r)), field, "must be a list of resources, e.g. [cluster.systemNodeGroup]");
+    }
     c.done();
+}
+
+/** Names an environment variable may have (what the API server accepts). */
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/** What is wrong with a namespace name, or undefined. Pure. */
+export function namespaceProblem(ns: string): string | undefined {
+    return typeof ns === "string" && isDnsLabel(ns) ? undefined : `"${ns}" is not a valid namespace name: use a DNS-1123 label (lowercase letters, digits, "-", at most 63) such as "inference"`;
+}
+
+/** Records the problems of `scheduling`: node selector keys and values, toleration keys, as the API server checks them. */
+function checkScheduling(c: ArgChecker, scheduling: Scheduling | undefined): void {
+    for (const [key, value] of Object.entries(scheduling?.nodeSelector ?? {})) {
+        c.check(isQualifiedName(key), "scheduling.nodeSelector", `has "${key}", which is not a label key ([prefix/]name, the name at most 63 characters) such as "node.kubernetes.io/instance-type"`);
+        c.check(isLabelValue(value), `scheduling.nodeSelector.${key}`, `"${value}" is not a label value (at most 63 letters, digits, "-", "_", "." starting and ending with a letter or digit)`);
+    }
+    for (const [i, t] of (scheduling?.tolerations ?? []).entries()) {
+        c.check(isQualifiedName(t.key), `scheduling.tolerations[${i}].key`, `"${t.key}" is not a taint key ([prefix/]name) such as "nvidia.com/gpu"`);
+        if (t.value !== undefined) c.check(isLabelValue(t.value), `scheduling.tolerations[${i}].value`, `"${t.value}" is not a taint value (at most 63 letters, digits, "-", "_", ".")`);
+    }
 }
 
 /** Records the problems of `ingressFrom`. */
@@ -339,6 +406,60 @@ export function rolloutStrategy(gpu: number): { maxSurge: number | string; maxUn
 /** Failure threshold giving the startup probe `modelLoadSeconds` to pass. Pure. */
 export function startupFailureThreshold(modelLoadSeconds: number, periodSeconds: number): number {
     return Math.ceil(modelLoadSeconds / periodSeconds);
+}
+
+/** The readiness budget of the pods' rollout, in seconds. */
+export interface RolloutBudget {
+    gpu: number;
+    nodeProvisionSeconds: number;
+    imagePullSeconds: number;
+    modelLoadSeconds: number;
+    terminationGraceSeconds: number;
+    replicasMax: number;
+}
+
+/** The rollout budget of a service: `rollout` over the defaults of its path (GPU or CPU). Pure. */
+export function rolloutBudget(
+    args: Pick<InferenceServiceArgs, "gpu" | "rollout" | "modelLoadSeconds" | "replicas" | "drainSeconds" | "preStopSleepSeconds" | "autoscaling" | "modelStore">,
+): RolloutBudget {
+    const d = INFERENCE_SERVICE_DEFAULTS;
+    const gpu = args.gpu ?? d.gpu;
+    const path = gpu > 0 ? d.rollout.gpu : d.rollout.cpu;
+    return {
+        gpu,
+        nodeProvisionSeconds: args.rollout?.nodeProvisionSeconds ?? path.nodeProvisionSeconds,
+        imagePullSeconds: args.rollout?.imagePullSeconds ?? path.imagePullSeconds,
+        // The weights' download from a model store comes before the load (init container): one budget covers both.
+        modelLoadSeconds: startupBudgetSeconds(args.modelLoadSeconds ?? d.modelLoadSeconds, args.modelStore),
+        terminationGraceSeconds: terminationGracePeriod(args.preStopSleepSeconds ?? d.preStopSleepSeconds, args.drainSeconds ?? d.drainSeconds, d.terminationMarginSeconds),
+        // Without autoscaling `min` pods run; with it, up to `max` may be rolled.
+        replicasMax: args.autoscaling ? (args.replicas ?? d.replicas).max : (args.replicas ?? d.replicas).min,
+    };
+}
+
+/**
+ * How long the Kubernetes provider may await the Deployment (and the Service, which awaits its endpoints), in seconds.
+ * Create: every pod starts at once, each on a node that may have to be provisioned, then pulls and loads:
+ * `node + pull + load + margin`. Update: pods are replaced in waves, one pod at a time with GPUs (no surge, see
+ * {@link rolloutStrategy}), 25% surge without; each wave waits for the old pod's grace period (GPU) or a new node
+ * (CPU), the pull and the load: `waves * wave + margin`. Never below the provider's own 600 s. Pure.
+ */
+export function rolloutTimeouts(b: RolloutBudget): { createSeconds: number; updateSeconds: number } {
+    const r = INFERENCE_SERVICE_DEFAULTS.rollout;
+    const start = b.imagePullSeconds + b.modelLoadSeconds;
+    const createSeconds = b.nodeProvisionSeconds + start + r.marginSeconds;
+    const max = Math.max(1, b.replicasMax);
+    // Kubernetes rounds a percentage surge up: 25% of 3 is 1 pod.
+    const waves = b.gpu > 0 ? max : Math.ceil(max / Math.ceil(max * 0.25));
+    const wave = (b.gpu > 0 ? b.terminationGraceSeconds : b.nodeProvisionSeconds) + start;
+    const updateSeconds = waves * wave + r.marginSeconds;
+    return { createSeconds: Math.max(r.floorSeconds, createSeconds), updateSeconds: Math.max(r.floorSeconds, updateSeconds) };
+}
+
+/** Pulumi `customTimeouts` for a rollout budget, in whole minutes rounded up. Pure. */
+export function rolloutCustomTimeouts(b: RolloutBudget): { create: string; update: string } {
+    const t = rolloutTimeouts(b);
+    return { create: `${Math.ceil(t.createSeconds / 60)}m`, update: `${Math.ceil(t.updateSeconds / 60)}m` };
 }
 
 /** Grace period that outlasts the preStop sleep plus the server's drain. Pure. */
@@ -487,8 +608,14 @@ interface ServiceContext {
     labels: Record<string, string>;
     selector: Record<string, string>;
     namespace: pulumi.Output<string>;
-    /** The created namespace, when `createNamespace`: every namespaced object waits for it. */
+    /** The namespace created here, or the one given as a resource: every namespaced object waits for it. */
     nsDeps: pulumi.Resource[];
+    /** The node groups the pods run on: the workload and the Service awaiting it wait for them. */
+    nodeDeps: pulumi.Resource[];
+    /** What installs the CRDs of the ScaledObject and ServiceMonitor. */
+    crdDeps: pulumi.Resource[];
+    /** Readiness timeouts of the Deployment and the Service, from the rollout budget. */
+    timeouts: { create: string; update: string };
     port: number;
     metricsPort: number;
     /** The serving engine's profile. */
@@ -550,12 +677,19 @@ export class InferenceService extends pulumi.ComponentResource {
             port: args.port,
             metricsPort: args.metricsPort,
         });
+        const givenNs = k8s.core.v1.Namespace.isInstance(args.namespace) ? args.namespace : undefined;
+        const nsResource = ns ?? givenNs;
         const ctx: ServiceContext = {
             name,
             labels,
             selector: selectorLabels(COMPONENT_LABEL, name),
-            namespace: ns ? ns.metadata.name : pulumi.output(args.namespace ?? d.namespace),
-            nsDeps: ns ? [ns] : [],
+            namespace: nsResource
+                ? nsResource.metadata.name
+                : checkInput({ component: "InferenceService", name, field: "namespace" }, (args.namespace as pulumi.Input<string> | undefined) ?? d.namespace, namespaceProblem),
+            nsDeps: nsResource ? [nsResource] : [],
+            nodeDeps: args.nodesReady ?? [],
+            crdDeps: args.addonsReady ?? [],
+            timeouts: rolloutCustomTimeouts(rolloutBudget(args)),
             port: server.port,
             metricsPort: server.metricsPort,
             server,
@@ -794,7 +928,8 @@ export class InferenceService extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: [...ctx.nsDeps, ...secretDeps, ...awsDeps] },
+            // The first rollout may scale a GPU group from zero, pull a multi-GB image and load the model: see rolloutTimeouts.
+            { parent: this, dependsOn: [...ctx.nsDeps, ...ctx.nodeDeps, ...secretDeps, ...awsDeps], customTimeouts: ctx.timeouts },
         );
     }
 
@@ -810,7 +945,8 @@ export class InferenceService extends pulumi.ComponentResource {
                     ports: servicePorts(ctx.server),
                 },
             },
-            { parent: this, dependsOn: ctx.nsDeps },
+            // The provider awaits ready endpoints, i.e. the pods: same wait, same budget as the Deployment.
+            { parent: this, dependsOn: [...ctx.nsDeps, ...ctx.nodeDeps], customTimeouts: ctx.timeouts },
         );
     }
 
@@ -876,7 +1012,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 metadata: { name: ctx.name, namespace: ctx.namespace, labels: ctx.labels },
                 spec: scaledObjectSpec({ deploymentName: ctx.name, namespace: ctx.namespace, replicas, autoscaling, query, cpuTrigger: ctx.server.cpuTrigger }),
             },
-            { parent: this, dependsOn: [deployment] },
+            { parent: this, dependsOn: [...ctx.nsDeps, ...ctx.crdDeps, deployment] },
         );
     }
 
@@ -893,7 +1029,7 @@ export class InferenceService extends pulumi.ComponentResource {
                     endpoints: [{ port: ctx.metricsPort === ctx.port ? "http" : "metrics", path: ctx.server.metricsPath, interval: "15s" }],
                 },
             },
-            { parent: this, dependsOn: [service] },
+            { parent: this, dependsOn: [...ctx.nsDeps, ...ctx.crdDeps, service] },
         );
     }
 }

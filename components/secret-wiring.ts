@@ -7,6 +7,7 @@ import { labelledNamespace, type PodSecurityLevel } from "./internal/namespaces"
 import { keyArnOrCreate } from "./internal/kms";
 import { componentTags } from "./internal/tags";
 import { ArgChecker, isDnsLabel, isRegion } from "./internal/validation";
+import { DNS1123_LABEL_RULE, isDns1123Label } from "./internal/k8s-names";
 import { pinnedRelease } from "./internal/helm";
 import { checkInput, checkPlain } from "./internal/inputs";
 
@@ -16,6 +17,8 @@ export const SECRET_WIRING_TYPE = "modelship:index:SecretWiring";
 export interface OidcCluster {
     oidcProviderArn: pulumi.Input<string>;
     oidcProviderUrl: pulumi.Input<string>;
+    /** The node groups that run add-ons (a `GpuCluster`'s `systemNodes`): the default of `nodesReady`. */
+    systemNodes?: pulumi.Resource[];
 }
 
 /** Arguments of {@link SecretWiring}. */
@@ -26,10 +29,12 @@ export interface SecretWiringArgs {
      */
     mode: "aws" | "kubernetes";
     /**
-     * Namespace of the Kubernetes Secret (and, in aws mode, of the SecretStore and its service account), e.g.
-     * `service.namespace`; an Output is checked when it resolves. Must be a plain string with `createNamespace`. Required.
+     * Namespace of the Kubernetes Secret (and, in aws mode, of the SecretStore and its service account): a name, an
+     * Output (checked when it resolves; it carries the dependency on the namespace behind it), or a
+     * `k8s.core.v1.Namespace` made elsewhere, which every object then waits for. Must be a plain string with
+     * `createNamespace`. Required.
      */
-    namespace: pulumi.Input<string>;
+    namespace: pulumi.Input<string> | k8s.core.v1.Namespace;
     /** Create `namespace`, labelled to enforce, warn and audit the "restricted" Pod Security Standard. Default false (it exists, e.g. made by an InferenceService or by hand). */
     createNamespace?: boolean;
     /**
@@ -50,11 +55,27 @@ export interface SecretWiringArgs {
      * cluster, so that they share one operator.
      */
     installOperator?: boolean;
+    /**
+     * aws mode with `installOperator: false`: what installed External Secrets Operator and its CRDs in this program
+     * (another wiring's `operator`), which the SecretStore and ExternalSecret wait for; `[]` states the operator was
+     * installed outside this program. Required then: the API server refuses those kinds until the CRDs exist.
+     */
+    operatorReady?: pulumi.Resource[];
+    /**
+     * aws mode: the node groups the operator's pods can run on, when this program creates them: the operator's Helm
+     * install (atomic, 300 s) waits for them instead of timing out while nodes come up. Default `cluster.systemNodes`
+     * when `cluster` has it (a `GpuCluster`), else none (the nodes exist already).
+     */
+    nodesReady?: pulumi.Resource[];
     /** aws mode: namespace of the operator, created here (Pod Security "restricted") when `installOperator`. Default "external-secrets". */
     operatorNamespace?: string;
-    /** aws mode: prefix of the Secrets Manager names (`<prefix>/<KEY>`), which are unique per account and region. Default the component's name. */
+    /**
+     * aws mode: prefix of the Secrets Manager names (`<prefix>/<KEY>-<unique suffix>`, the suffix added by the provider
+     * at each creation so that a destroy-then-up never meets a name still reserved by the recovery window). Default the
+     * component's name.
+     */
     secretNamePrefix?: string;
-    /** aws mode: Secrets Manager recovery window in days (0 deletes at once, 7-30 otherwise). Default 7. */
+    /** aws mode: Secrets Manager recovery window in days (0 deletes at once, 7-30 otherwise): how long a destroyed value can be restored. Default 7. */
     recoveryWindowInDays?: number;
     /** Tags merged onto the defaults on AWS resources. */
     tags?: Record<string, string>;
@@ -77,6 +98,13 @@ export const SECRET_WIRING_DEFAULTS = {
     operatorNamespace: "external-secrets",
     recoveryWindowInDays: 7,
 } as const;
+
+/** Longest SecretWiring name: the IAM role `<name>-reader` plus Pulumi's autoname suffix (`-` + 7) must fit IAM's 64. */
+export const SECRET_WIRING_NAME_MAX = 64 - "-reader".length - 8;
+/** Longest Secrets Manager name, and the length of the unique suffix the provider adds to a `namePrefix`. */
+const SECRETS_MANAGER_NAME_MAX = 512;
+const NAME_PREFIX_SUFFIX_LENGTH = 26;
+const SECRETS_MANAGER_NAME = /^[A-Za-z0-9/_+=.@-]+$/;
 
 /** Names an environment variable may have, so the Secret can be consumed whole with `envFrom`. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -104,11 +132,17 @@ function operatorNamespaceProblem(args: SecretWiringArgs, ns: string): string | 
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): void {
     const c = new ArgChecker("SecretWiring", name);
-    c.check(isDnsLabel(name, 50), "name", `"${name}" must be a DNS label of at most 50 characters (lowercase letters, digits, "-"): it names Kubernetes objects`);
+    if (args.mode === "kubernetes") c.check(isDns1123Label(name), "name", `"${name}" must be a DNS-1123 label of at most 63 characters (${DNS1123_LABEL_RULE}): it names the Kubernetes Secret`);
+    else
+        c.check(
+            isDns1123Label(name, SECRET_WIRING_NAME_MAX),
+            "name",
+            `"${name}" must be a DNS-1123 label of at most ${SECRET_WIRING_NAME_MAX} characters (${DNS1123_LABEL_RULE}): it names Kubernetes objects, and the IAM role "${name}-reader" plus Pulumi's 8-character suffix must fit IAM's 64; shorten it`,
+        );
     c.check(args.mode === "aws" || args.mode === "kubernetes", "mode", `must be "aws" or "kubernetes" (got ${JSON.stringify(args.mode)})`);
     c.check(args.namespace !== undefined && args.namespace !== null, "namespace", 'is required: the namespace the pods run in, e.g. "inference" or an InferenceService\'s namespace');
-    checkPlain(c, "namespace", args.namespace, namespaceProblem);
-    if (args.createNamespace) c.check(typeof args.namespace === "string", "namespace", "must be a plain string with createNamespace: true (the namespace is created under that name); pass an Output only for a namespace made elsewhere");
+    if (!k8s.core.v1.Namespace.isInstance(args.namespace)) checkPlain(c, "namespace", args.namespace, namespaceProblem);
+    if (args.createNamespace) c.check(typeof args.namespace === "string", "namespace", "must be a plain string with createNamespace: true (the namespace is created under that name); pass an Output or a Namespace only for a namespace made elsewhere");
     const entries = Object.entries(args.secrets ?? {});
     c.check(entries.length > 0, "secrets", "is empty: give at least one NAME: value entry");
     for (const [key, value] of entries) {
@@ -129,19 +163,44 @@ export function validateSecretWiringArgs(name: string, args: SecretWiringArgs): 
         const operatorNamespace = args.operatorNamespace ?? SECRET_WIRING_DEFAULTS.operatorNamespace;
         if (args.installOperator ?? SECRET_WIRING_DEFAULTS.installOperator)
             c.check(operatorNamespace !== args.namespace, "operatorNamespace", `is the same as namespace ("${args.namespace}"): the operator gets a namespace of its own, created here; pick another`);
+        const installs = args.installOperator ?? SECRET_WIRING_DEFAULTS.installOperator;
+        if (installs) c.check(args.operatorReady === undefined, "operatorReady", "is only used with installOperator: false (this wiring installs the operator itself): remove it");
+        else
+            c.check(
+                Array.isArray(args.operatorReady),
+                "operatorReady",
+                "is required with installOperator: false: pass the wiring that installs the operator's `operator` (e.g. [first.operator!]) so the SecretStore waits for its CRDs, or [] when it was installed outside this program",
+            );
+        for (const field of ["operatorReady", "nodesReady"] as const) {
+            const v = args[field];
+            if (v !== undefined) c.check(Array.isArray(v) && v.every((r) => pulumi.Resource.isInstance(r)), field, "must be a list of resources");
+        }
+        if (args.secretNamePrefix !== undefined) {
+            const p = args.secretNamePrefix;
+            const longestKey = Math.max(0, ...Object.keys(args.secrets ?? {}).map((k) => k.length));
+            c.check(SECRETS_MANAGER_NAME.test(p), "secretNamePrefix", `"${p}" may hold only letters, digits and "/_+=.@-" (Secrets Manager names)`);
+            c.check(
+                p.length + 1 + longestKey + NAME_PREFIX_SUFFIX_LENGTH <= SECRETS_MANAGER_NAME_MAX,
+                "secretNamePrefix",
+                `is too long: "<prefix>/<KEY>" plus the provider's ${NAME_PREFIX_SUFFIX_LENGTH}-character unique suffix must fit Secrets Manager's ${SECRETS_MANAGER_NAME_MAX}; shorten it`,
+            );
+        }
         const w = args.recoveryWindowInDays;
         if (w !== undefined) c.check(w === 0 || (Number.isInteger(w) && w >= 7 && w <= 30), "recoveryWindowInDays", `must be 0 or a whole number from 7 to 30 (got ${w})`);
     } else if (args.mode === "kubernetes") {
-        for (const field of ["cluster", "kmsKeyArn", "refreshInterval", "region", "installOperator", "secretNamePrefix"] as const) {
+        for (const field of ["cluster", "kmsKeyArn", "refreshInterval", "region", "installOperator", "secretNamePrefix", "operatorReady", "nodesReady", "recoveryWindowInDays"] as const) {
             c.check(args[field] === undefined, field, 'applies to mode "aws" only: remove it, or set mode "aws"');
         }
     }
     c.done();
 }
 
-/** The Secrets Manager name of one entry: `<component>/<KEY>`. Pure. */
-export function secretsManagerName(name: string, key: string): string {
-    return `${name}/${key}`;
+/**
+ * The Secrets Manager name prefix of one entry: `<prefix>/<KEY>-`, to which the provider appends a suffix unique to
+ * each creation (a destroyed secret's name stays reserved for its recovery window, so a fixed name fails a re-create). Pure.
+ */
+export function secretsManagerNamePrefix(prefix: string, key: string): string {
+    return `${prefix}/${key}-`;
 }
 
 /** The least-privilege policy of the SecretStore's role: read exactly these secrets, decrypt with exactly this key. */
@@ -203,8 +262,13 @@ export class SecretWiring extends pulumi.ComponentResource {
         super(SECRET_WIRING_TYPE, name, {}, opts);
 
         const labels = appLabels("modelship-secrets", name);
-        const namespace = checkInput({ component: "SecretWiring", name, field: "namespace" }, args.namespace, (ns) => namespaceProblem(ns) ?? operatorNamespaceProblem(args, ns));
         const namespaceDeps = this.createNamespace(name, args, labels);
+        const nsResource = namespaceDeps[0] as k8s.core.v1.Namespace | undefined;
+        const namespace = checkInput(
+            { component: "SecretWiring", name, field: "namespace" },
+            nsResource ? nsResource.metadata.name : (args.namespace as pulumi.Input<string>),
+            (ns) => namespaceProblem(ns) ?? operatorNamespaceProblem(args, ns),
+        );
 
         let aws_: ReturnType<SecretWiring["wireAws"]> | undefined;
         if (args.mode === "kubernetes") {
@@ -233,8 +297,12 @@ export class SecretWiring extends pulumi.ComponentResource {
         });
     }
 
-    /** The namespace, when `createNamespace`: it will hold inference pods, so it enforces "restricted" like InferenceService's. */
-    private createNamespace(name: string, args: SecretWiringArgs, labels: Record<string, string>): pulumi.Resource[] {
+    /**
+     * The namespace every object waits for: created here when `createNamespace` (it will hold inference pods, so it
+     * enforces "restricted" like InferenceService's), or the one given as a resource.
+     */
+    private createNamespace(name: string, args: SecretWiringArgs, labels: Record<string, string>): k8s.core.v1.Namespace[] {
+        if (k8s.core.v1.Namespace.isInstance(args.namespace)) return [args.namespace];
         if (!(args.createNamespace ?? SECRET_WIRING_DEFAULTS.createNamespace)) return [];
         return [labelledNamespace(`${name}-ns`, { name: args.namespace as string, level: "restricted", labels }, { parent: this })];
     }
@@ -256,7 +324,8 @@ export class SecretWiring extends pulumi.ComponentResource {
         const { secrets, versions } = this.storeValues(name, args, kmsKeyArn, tags);
         const { role, policy, serviceAccount } = this.createReader(name, args, namespace, labels, namespaceDeps, secrets, kmsKeyArn, region, tags);
         const operator = args.installOperator ?? d.installOperator ? this.installOperator(name, args, labels) : undefined;
-        const operatorDeps = operator ? [operator] : [];
+        // The SecretStore and ExternalSecret kinds exist once the operator's chart installed its CRDs.
+        const operatorDeps = operator ? [operator] : (args.operatorReady ?? []);
 
         const store = new k8s.apiextensions.CustomResource(
             `${name}-store`,
@@ -280,11 +349,12 @@ export class SecretWiring extends pulumi.ComponentResource {
                     refreshInterval: args.refreshInterval ?? d.refreshInterval,
                     secretStoreRef: { name: store.metadata.name, kind: "SecretStore" },
                     target: { name, creationPolicy: "Owner" },
-                    data: keys.map((key) => ({ secretKey: key, remoteRef: { key: secretsManagerName(args.secretNamePrefix ?? name, key) } })),
+                    // The ARN: the name carries a suffix known only once the secret exists.
+                    data: keys.map((key) => ({ secretKey: key, remoteRef: { key: secrets[key].arn } })),
                 },
             },
             // The values must be in Secrets Manager before the first sync, or it fails until the next refresh.
-            { parent: this, dependsOn: [...operatorDeps, ...versions] },
+            { parent: this, dependsOn: [...operatorDeps, ...namespaceDeps, ...versions] },
         );
         // Resolves only after the ExternalSecret exists, so consumers depending on it wait for the sync object.
         const secretName = pulumi.all([external.id]).apply(() => name);
@@ -299,7 +369,7 @@ export class SecretWiring extends pulumi.ComponentResource {
             const secret = new aws.secretsmanager.Secret(
                 `${name}-${key}`,
                 {
-                    name: secretsManagerName(args.secretNamePrefix ?? name, key),
+                    namePrefix: secretsManagerNamePrefix(args.secretNamePrefix ?? name, key),
                     kmsKeyId: kmsKeyArn,
                     recoveryWindowInDays: args.recoveryWindowInDays ?? SECRET_WIRING_DEFAULTS.recoveryWindowInDays,
                     description: `${key} for ${name} (modelship SecretWiring)`,
@@ -361,7 +431,7 @@ export class SecretWiring extends pulumi.ComponentResource {
             `${name}-eso`,
             ESO_CHART,
             { name: "external-secrets", namespace: operatorNamespace, createNamespace: false, values: { installCRDs: true } },
-            { parent: this, dependsOn: [operatorNs] },
+            { parent: this, dependsOn: [operatorNs, ...(args.nodesReady ?? args.cluster?.systemNodes ?? [])] },
         );
     }
 }

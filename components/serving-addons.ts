@@ -2,6 +2,7 @@ import { createHash } from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgChecker, isDnsLabel } from "./internal/validation";
+import { DNS1035_LABEL_RULE, HELM_RELEASE_NAME_MAX, isDns1035Label } from "./internal/k8s-names";
 import { pinnedRelease } from "./internal/helm";
 import { checkInput, checkInputs, checkPlain } from "./internal/inputs";
 import { appLabels } from "./internal/k8s-constants";
@@ -70,6 +71,12 @@ export interface ServingAddonsArgs {
     gpuTelemetry?: boolean;
     /** Namespace of dcgm-exporter, created here. Default "gpu-telemetry". */
     gpuTelemetryNamespace?: string;
+    /**
+     * The node groups the add-ons' pods can run on, when this program creates them (on a `GpuCluster`, its system node
+     * group: `cluster.systemNodes`). Every Helm release waits for them: the installs are atomic and Helm gives up after
+     * 300 s, which a release started while the nodes come up spends waiting for a node. Default none (the nodes exist).
+     */
+    nodesReady?: pulumi.Resource[];
 }
 
 /** Defaults, in one place. */
@@ -97,10 +104,20 @@ export function prometheusUrlProblem(url: string): string | undefined {
         : `"${url}" is not an http(s) URL such as "http://prometheus-server.monitoring.svc.cluster.local:80"`;
 }
 
+/** Suffix of the Prometheus release and server names. */
+const PROMETHEUS_SUFFIX = "-prometheus";
+/** Longest ServingAddons name: `<name>-prometheus` is a Helm release name. */
+export const SERVING_ADDONS_NAME_MAX = HELM_RELEASE_NAME_MAX - PROMETHEUS_SUFFIX.length;
+
 /** Validates the arguments; throws an error naming the field and the fix. Pure: no Pulumi calls. */
 export function validateServingAddonsArgs(name: string, args: ServingAddonsArgs): void {
     const c = new ArgChecker("ServingAddons", name);
-    c.check(isDnsLabel(name, 40), "name", `"${name}" must be a DNS label of at most 40 characters: it names the Prometheus server`);
+    c.check(
+        isDns1035Label(name, SERVING_ADDONS_NAME_MAX),
+        "name",
+        `"${name}" must be a DNS-1035 label of at most ${SERVING_ADDONS_NAME_MAX} characters (${DNS1035_LABEL_RULE}): "<name>${PROMETHEUS_SUFFIX}" names the Prometheus Helm release (at most ${HELM_RELEASE_NAME_MAX}) and its Service`,
+    );
+    if (args.nodesReady !== undefined) c.check(Array.isArray(args.nodesReady) && args.nodesReady.every((r) => pulumi.Resource.isInstance(r)), "nodesReady", "must be a list of resources, e.g. [cluster.systemNodeGroup]");
     for (const field of ["kedaNamespace", "prometheusNamespace", "gpuTelemetryNamespace"] as const) {
         const v = args[field];
         if (v !== undefined) c.check(isDnsLabel(v), field, `"${v}" is not a valid namespace name`);
@@ -282,6 +299,11 @@ export class ServingAddons extends pulumi.ComponentResource {
     readonly prometheus: k8s.helm.v3.Release | undefined;
     /** The dcgm-exporter Helm release, when `gpuTelemetry`. */
     readonly dcgmExporter: k8s.helm.v3.Release | undefined;
+    /**
+     * The releases installed here (KEDA's carries the ScaledObject CRD): pass as InferenceService `addonsReady` so its
+     * ScaledObject waits for them even when `autoscaling.prometheusUrl` is not `prometheusUrl`.
+     */
+    readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: ServingAddonsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         validateServingAddonsArgs(name, args);
@@ -290,13 +312,14 @@ export class ServingAddons extends pulumi.ComponentResource {
         const d = SERVING_ADDONS_DEFAULTS;
         const kedaNs = args.kedaNamespace ?? d.kedaNamespace;
         const promNs = args.prometheusNamespace ?? d.prometheusNamespace;
-        const serverName = `${name}-prometheus`;
+        const serverName = `${name}${PROMETHEUS_SUFFIX}`;
+        const nodes = args.nodesReady ?? [];
         const apiServerCidrs = args.apiServerCidrs && checkInputs({ component: "ServingAddons", name, field: "apiServerCidrs" }, args.apiServerCidrs, cidrProblem);
-        this.keda = args.keda ?? d.keda ? this.installKeda(name, kedaNs, apiServerCidrs) : undefined;
+        this.keda = args.keda ?? d.keda ? this.installKeda(name, kedaNs, nodes, apiServerCidrs) : undefined;
 
         let url: pulumi.Output<string>;
         if (args.prometheus ?? d.prometheus) {
-            this.prometheus = this.installPrometheus(name, serverName, promNs, kedaNs, args);
+            this.prometheus = this.installPrometheus(name, serverName, promNs, kedaNs, nodes, args);
             // The chart's server Service listens on port 80 under the server's full name.
             url = pulumi.output(`http://${serverName}.${promNs}.svc.cluster.local:80`);
             this.scraper = { namespace: promNs, podLabels: prometheusServerLabels(serverName) };
@@ -306,15 +329,16 @@ export class ServingAddons extends pulumi.ComponentResource {
             this.scraper = { namespace: promNs, podLabels: { ...PROMETHEUS_POD_LABELS } };
         }
 
-        this.dcgmExporter = args.gpuTelemetry ?? d.gpuTelemetry ? this.installGpuTelemetry(name, args.gpuTelemetryNamespace ?? d.gpuTelemetryNamespace, this.scraper) : undefined;
+        this.dcgmExporter = args.gpuTelemetry ?? d.gpuTelemetry ? this.installGpuTelemetry(name, args.gpuTelemetryNamespace ?? d.gpuTelemetryNamespace, this.scraper, args.nodesReady ?? []) : undefined;
 
-        const installed = [this.keda, this.prometheus].filter((r): r is k8s.helm.v3.Release => r !== undefined).map((r) => r.status.status);
-        this.prometheusUrl = pulumi.all([url, ...installed]).apply(([u]) => u);
+        const releases = [this.keda, this.prometheus].filter((r): r is k8s.helm.v3.Release => r !== undefined);
+        this.ready = releases;
+        this.prometheusUrl = pulumi.all([url, ...releases.map((r) => r.status.status)]).apply(([u]) => u);
         this.registerOutputs({ prometheusUrl: this.prometheusUrl, scraper: this.scraper });
     }
 
     /** KEDA's namespace, its ingress policies, then the release. */
-    private installKeda(name: string, namespace: string, apiServerCidrs?: pulumi.Input<string>[]): k8s.helm.v3.Release {
+    private installKeda(name: string, namespace: string, nodes: pulumi.Resource[], apiServerCidrs?: pulumi.Input<string>[]): k8s.helm.v3.Release {
         const labels = appLabels("modelship-serving-addons", name);
         const ns = labelledNamespace(`${name}-keda-ns`, { name: namespace, level: ADDON_POD_SECURITY.keda, labels }, { parent: this });
         const policies: k8s.networking.v1.NetworkPolicy[] = [this.networkPolicy(`${name}-keda-deny-ingress`, "deny-ingress", namespace, labels, denyAllIngressSpec(), ns)];
@@ -327,11 +351,11 @@ export class ServingAddons extends pulumi.ComponentResource {
             policies.push(this.networkPolicy(`${name}-keda-${suffix}`, `keda-${suffix}`, namespace, labels, specs[pod], ns));
         }
         // Pods start isolated: the policies exist before the chart's Deployments.
-        return pinnedRelease(`${name}-keda`, KEDA_CHART, { name: "keda", namespace, createNamespace: false }, { parent: this, dependsOn: [ns, ...policies] });
+        return pinnedRelease(`${name}-keda`, KEDA_CHART, { name: "keda", namespace, createNamespace: false }, { parent: this, dependsOn: [ns, ...policies, ...nodes] });
     }
 
     /** Prometheus's namespace, its ingress policies, then the release. */
-    private installPrometheus(name: string, serverName: string, namespace: string, kedaNamespace: string, args: ServingAddonsArgs): k8s.helm.v3.Release {
+    private installPrometheus(name: string, serverName: string, namespace: string, kedaNamespace: string, nodes: pulumi.Resource[], args: ServingAddonsArgs): k8s.helm.v3.Release {
         const d = SERVING_ADDONS_DEFAULTS;
         const labels = appLabels("modelship-serving-addons", name);
         const ns = labelledNamespace(`${name}-monitoring-ns`, { name: namespace, level: ADDON_POD_SECURITY.prometheus, labels }, { parent: this });
@@ -348,7 +372,7 @@ export class ServingAddons extends pulumi.ComponentResource {
                 createNamespace: false,
                 values: prometheusValues(serverName, args.prometheusRetention ?? d.prometheusRetention, args.scrapeInterval ?? d.scrapeInterval),
             },
-            { parent: this, dependsOn: [ns, ...policies] },
+            { parent: this, dependsOn: [ns, ...policies, ...nodes] },
         );
     }
 
@@ -356,7 +380,7 @@ export class ServingAddons extends pulumi.ComponentResource {
      * dcgm-exporter's namespace (privileged: see GPU_TELEMETRY_POD_SECURITY), ingress denied but the scraping
      * Prometheus to the exporter's port, then the release; and the dashboard as a ConfigMap Grafana's sidecar picks up.
      */
-    private installGpuTelemetry(name: string, namespace: string, scraper: { namespace: string; podLabels: Record<string, string> }): k8s.helm.v3.Release {
+    private installGpuTelemetry(name: string, namespace: string, scraper: { namespace: string; podLabels: Record<string, string> }, nodesReady: pulumi.Resource[]): k8s.helm.v3.Release {
         const labels = appLabels("modelship-serving-addons", name);
         const ns = labelledNamespace(`${name}-gpu-telemetry-ns`, { name: namespace, level: GPU_TELEMETRY_POD_SECURITY, labels }, { parent: this });
         const policies = [
@@ -378,7 +402,12 @@ export class ServingAddons extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [ns] },
         );
-        return pinnedRelease(`${name}-dcgm-exporter`, DCGM_EXPORTER_CHART, { name: "dcgm-exporter", namespace, createNamespace: false, values: dcgmExporterValues() }, { parent: this, dependsOn: [ns, ...policies] });
+        return pinnedRelease(
+            `${name}-dcgm-exporter`,
+            DCGM_EXPORTER_CHART,
+            { name: "dcgm-exporter", namespace, createNamespace: false, values: dcgmExporterValues() },
+            { parent: this, dependsOn: [ns, ...policies, ...nodesReady] },
+        );
     }
 
     private networkPolicy(resourceName: string, policyName: string, namespace: string, labels: Record<string, string>, spec: NetworkPolicySpec, ns: k8s.core.v1.Namespace) {

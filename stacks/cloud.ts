@@ -57,8 +57,9 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
         opts,
     );
     const onCluster = { ...opts, provider: cluster.provider };
-    // GPU telemetry (dcgm-exporter, idle and saturation alerts) on the GPU cluster.
-    const addons = new ServingAddons(`${prefix}-addons`, { gpuTelemetry: true }, onCluster);
+    // Helm installs and workloads wait for nodes that can run them. GPU telemetry (dcgm-exporter, idle and saturation alerts) on.
+    const systemNodes = cluster.systemNodes;
+    const addons = new ServingAddons(`${prefix}-addons`, { nodesReady: systemNodes, gpuTelemetry: true }, onCluster);
 
     // Signing covers the image this stack builds: a published engine image is not signed by this stack's profile.
     const verification =
@@ -83,6 +84,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
                       createNamespace: true,
                       secrets: args.secretValues,
                       cluster,
+                      nodesReady: systemNodes,
                       // Secrets Manager names are unique per account and region: two stacks must not share them.
                       secretNamePrefix: accountUniqueName(`${prefix}-secrets`, pulumi.getProject(), pulumi.getStack()),
                   }, onCluster)
@@ -95,7 +97,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             image: verification ? enforcedBefore(imageRef, verification) : imageRef,
             server: svc.server,
             modelStore: svc.modelStore && { ...svc.modelStore, cluster },
-            namespace: svc.namespace,
+            // The wiring's namespace Output carries the dependency on the namespace it creates.
+            namespace: secrets ? secrets.namespace : svc.namespace,
             createNamespace: secrets === undefined,
             // The stack owns the namespace either way (SecretWiring creates it when there are secrets): close its egress.
             denyEgressByDefault: true,
@@ -108,6 +111,13 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             modelLoadSeconds: svc.modelLoadSeconds,
             secret: secrets,
             autoscaling: { prometheusUrl: addons.prometheusUrl },
+            addonsReady: addons.ready,
+            // GPU pods wait for their (scale-from-zero) groups and the device plugin that advertises nvidia.com/gpu.
+            // GPU pods: the GPU node groups (or Karpenter's NodePools) and the device plugin exist first.
+            nodesReady:
+                svc.gpusPerPod > 0
+                    ? [...systemNodes, ...Object.values(cluster.gpuNodeGroups), ...Object.values(cluster.karpenter?.nodePools ?? {}), cluster.addons.nvidiaDevicePlugin]
+                    : systemNodes,
             // The serving port (and /metrics) admits the same namespace and this Prometheus only.
             ingressFrom: { prometheus: addons.scraper },
             egressCidrs: svc.egressCidrs,

@@ -41,7 +41,8 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
         {
             // The very digest the cloud runs: one build, two clusters.
             image: cloud.imageRef,
-            namespace: o.namespace,
+            // The wiring's namespace Output carries the dependency on the namespace it creates.
+            namespace: secrets ? secrets.namespace : o.namespace,
             createNamespace: secrets === undefined,
             // The stack owns the namespace either way (SecretWiring creates it when there are secrets): close its egress.
             denyEgressByDefault: true,
@@ -53,6 +54,7 @@ export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentReso
             replicas: o.replicas,
             secret: secrets,
             autoscaling: { prometheusUrl: addons.prometheusUrl },
+            addonsReady: addons.ready,
             // The serving port (and /metrics) admits the same namespace and this Prometheus only.
             ingressFrom: { prometheus: addons.scraper },
             egressCidrs: o.egressCidrs,

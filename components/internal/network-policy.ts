@@ -7,6 +7,7 @@ import { NAMESPACE_NAME_LABEL } from "./k8s-constants";
 import type * as pulumi from "@pulumi/pulumi";
 import { checkPlain } from "./inputs";
 import { type ArgChecker, isCidr, isDnsLabel } from "./validation";
+import { isLabelValue, isQualifiedName } from "./k8s-names";
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type Rule = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
@@ -66,21 +67,9 @@ export function ingressRule(from: Peer[] | "anywhere", ports: number[]): Rule {
     return rule;
 }
 
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const LABEL_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** A Kubernetes label key: `[prefix/]name`, the prefix a DNS subdomain of at most 253 characters. Pure. */
-export function isLabelKey(key: string): boolean {
-    const slash = key.lastIndexOf("/");
-    if (slash < 0) return LABEL_NAME.test(key);
-    const prefix = key.slice(0, slash);
-    return prefix.length <= 253 && LABEL_PREFIX.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
-}
-
-/** A Kubernetes label value: empty, or up to 63 alphanumerics, "-", "_", "." starting and ending alphanumeric. Pure. */
-export function isLabelValue(value: string): boolean {
-    return value === "" || LABEL_NAME.test(value);
-}
+export const isLabelKey = isQualifiedName;
+export { isLabelValue };
 
 /** Records a problem with each invalid key or value of a label map, and with an empty map (it would select everything). */
 export function checkLabels(c: ArgChecker, field: string, labels: Record<string, string>): void {

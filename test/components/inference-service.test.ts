@@ -483,7 +483,7 @@ describe("validateInferenceServiceArgs", () => {
     });
 
     it("rejects a name that is not a DNS label", () => {
-        expect(() => validateInferenceServiceArgs("My_Svc", ok)).toThrow('InferenceService "My_Svc": name "My_Svc" must be a DNS label');
+        expect(() => validateInferenceServiceArgs("My_Svc", ok)).toThrow('InferenceService "My_Svc": name "My_Svc" must be a DNS-1035 label');
     });
 });
 

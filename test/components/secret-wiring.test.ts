@@ -42,11 +42,14 @@ beforeAll(async () => {
 });
 
 describe("SecretWiring aws mode: Secrets Manager", () => {
-    it("creates one KMS-encrypted secret per entry, named after the component and key", () => {
+    it("creates one KMS-encrypted secret per entry, named after the component and key plus a suffix unique to each creation", () => {
         const key = recorder.one("aws:kms/key:Key", "model-key");
         expect(key.inputs.enableKeyRotation).toBe(true);
         const secrets = recorder.ofType(SM_SECRET).filter((r) => r.name.startsWith("model-"));
-        expect(secrets.map((s) => s.inputs.name).sort()).toEqual(["model/API_KEY", "model/HF_TOKEN"]);
+        // A fixed name stays reserved for the recovery window after a destroy, and the re-create would fail.
+        expect(secrets.map((s) => s.inputs.namePrefix).sort()).toEqual(["model/API_KEY-", "model/HF_TOKEN-"]);
+        for (const s of secrets) expect(s.inputs.name).toBeUndefined();
+        for (const s of secrets) expect(s.inputs.recoveryWindowInDays).toBe(7);
         for (const s of secrets) expect(s.inputs.kmsKeyId).toBe(key.state.arn);
     });
 
@@ -60,7 +63,7 @@ describe("SecretWiring aws mode: Secrets Manager", () => {
     });
 
     it("uses a given KMS key instead of creating one", async () => {
-        new SecretWiring("byok", { mode: "aws", namespace: "ns", cluster: CLUSTER, kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/byok", secrets: { A: pulumi.output("a") }, installOperator: false }, { provider });
+        new SecretWiring("byok", { mode: "aws", namespace: "ns", cluster: CLUSTER, kmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/byok", secrets: { A: pulumi.output("a") }, installOperator: false, operatorReady: [] }, { provider });
         await recorder.settle();
         expect(recorder.ofType("aws:kms/key:Key").map((r) => r.name)).not.toContain("byok-key");
         expect(recorder.one(SM_SECRET, "byok-A").inputs.kmsKeyId).toBe("arn:aws:kms:us-west-2:123456789012:key/byok");
@@ -151,9 +154,10 @@ describe("SecretWiring aws mode: External Secrets Operator", () => {
             refreshInterval: "15m",
             secretStoreRef: { name: "model", kind: "SecretStore" },
             target: { name: "model", creationPolicy: "Owner" },
+            // By ARN: the name's unique suffix is known only once the secret exists.
             data: [
-                { secretKey: "API_KEY", remoteRef: { key: "model/API_KEY" } },
-                { secretKey: "HF_TOKEN", remoteRef: { key: "model/HF_TOKEN" } },
+                { secretKey: "API_KEY", remoteRef: { key: recorder.one(SM_SECRET, "model-API_KEY").state.arn } },
+                { secretKey: "HF_TOKEN", remoteRef: { key: recorder.one(SM_SECRET, "model-HF_TOKEN").state.arn } },
             ],
         });
     });

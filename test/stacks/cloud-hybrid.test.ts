@@ -77,7 +77,23 @@ describe("cloud target", () => {
         expect(recorder.dependsOn(scaler, recorder.one("kubernetes:helm.sh/v3:Release", "cl-addons-keda"))).toBe(true);
         const store = recorder.one("kubernetes:external-secrets.io/v1:SecretStore", "cl-secrets-store");
         expect(recorder.dependsOn(store, recorder.one("kubernetes:helm.sh/v3:Release", "cl-secrets-eso"))).toBe(true);
-        expect(recorder.dependsOn(deployment, recorder.one("kubernetes:helm.sh/v3:Release", "cl-cluster-nvidia-device-plugin"))).toBe(false);
+        // GPU pods wait for the device plugin that advertises nvidia.com/gpu; the add-ons wait for system nodes only.
+        expect(recorder.dependsOn(deployment, recorder.one("kubernetes:helm.sh/v3:Release", "cl-cluster-nvidia-device-plugin"))).toBe(true);
+        expect(recorder.dependsOn(recorder.one("kubernetes:helm.sh/v3:Release", "cl-addons-keda"), recorder.one("kubernetes:helm.sh/v3:Release", "cl-cluster-nvidia-device-plugin"))).toBe(false);
+    });
+
+    it("orders the first deploy: every Helm release after the system nodes, every namespaced object after its namespace", () => {
+        const systemNodes = recorder.resources.find((r) => r.type === "eks:index:ManagedNodeGroup" && r.name.startsWith("cl-cluster") && r.name.includes("system"))!;
+        expect(systemNodes).toBeDefined();
+        for (const release of ["cl-addons-keda", "cl-addons-prometheus", "cl-secrets-eso"]) {
+            expect({ release, afterNodes: recorder.dependsOn(recorder.one("kubernetes:helm.sh/v3:Release", release), systemNodes) }).toEqual({ release, afterNodes: true });
+        }
+        const ns = recorder.one("kubernetes:core/v1:Namespace", "cl-secrets-ns");
+        const objects = recorder.resources.filter((r) => r.name.startsWith("cl-server-") && r.custom && r.inputs.metadata?.namespace !== undefined);
+        expect(objects.length).toBeGreaterThanOrEqual(6);
+        for (const r of objects) expect({ name: r.name, afterNs: recorder.dependsOn(r, ns) }).toEqual({ name: r.name, afterNs: true });
+        const scaler = recorder.ofType("kubernetes:keda.sh/v1alpha1:ScaledObject").filter(under("cl-"))[0];
+        expect(recorder.dependsOn(scaler, recorder.one("modelship:index:ServingAddons", "cl-addons"))).toBe(true);
     });
 
     it("autoscales with KEDA against the addons' Prometheus, on the cluster's provider", async () => {

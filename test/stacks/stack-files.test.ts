@@ -36,8 +36,9 @@ function project(files: Record<string, string>): string {
  */
 function accountUniqueNames(resources: PlanResource[], region: string): string[] {
     return resources
-        .filter((r) => (r.type.startsWith("aws:") || r.type.startsWith("eks:")) && typeof r.inputs.name === "string")
-        .map((r) => `${r.type} ${r.type.startsWith("aws:iam/") ? "global" : (r.inputs.region ?? region)} ${r.inputs.name}`);
+        // A namePrefix (Secrets Manager) gets a unique suffix from the provider; equal prefixes are still flagged.
+        .filter((r) => (r.type.startsWith("aws:") || r.type.startsWith("eks:")) && typeof (r.inputs.name ?? r.inputs.namePrefix) === "string")
+        .map((r) => `${r.type} ${r.type.startsWith("aws:iam/") ? "global" : (r.inputs.region ?? region)} ${r.inputs.name ?? r.inputs.namePrefix}`);
 }
 
 describe("the shipped stack files", () => {
