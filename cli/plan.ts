@@ -14,7 +14,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
-import { installMockRuntime, markPlaceholders, type MockRecorder, type RecordedResource } from "./mock-runtime";
+import { budgetProblem, estimateCost, renderCost, type CostEstimate } from "./cost";
+import { installMockRuntime, markPlaceholders, mockRegion, type MockRecorder, type RecordedResource } from "./mock-runtime";
 
 export const SECRET_MASK = "[secret]";
 
@@ -30,6 +31,7 @@ options:
       --out DIR           also write every Kubernetes object (and Helm release) as YAML under DIR, replacing
                           the files a previous run wrote there
       --project-dir DIR   directory holding Pulumi.yaml (default: found upwards from the current directory)
+      --max-monthly USD   fail (exit 1) when the estimated full-scale monthly cost exceeds USD, or is unknown
   -h, --help              print this help`;
 
 export interface PlanOptions {
@@ -40,6 +42,8 @@ export interface PlanOptions {
     diff?: string;
     /** Directory holding Pulumi.yaml. Default: found upwards from the working directory. */
     projectDir?: string;
+    /** Fail when the estimated full-scale monthly cost (USD) exceeds this, or cannot be priced. */
+    maxMonthly?: number;
     /** Loads the program's main module. Default: Node's `require`, after dropping the project's modules from its cache. */
     load?: (file: string) => unknown;
 }
@@ -64,6 +68,8 @@ export interface Plan {
     counts?: Record<string, number>;
     /** The program's stack outputs, secrets masked. */
     outputs?: Record<string, unknown>;
+    /** The estimated monthly cost band (cli/cost.ts). */
+    cost?: CostEstimate;
 }
 
 /** A one-line user error (bad flag, unknown stack, bad config). */
@@ -83,6 +89,7 @@ export function parsePlanArgs(argv: string[]): PlanOptions | "help" {
                 out: { type: "string" },
                 diff: { type: "string" },
                 "project-dir": { type: "string" },
+                "max-monthly": { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
             },
         }));
@@ -94,6 +101,7 @@ export function parsePlanArgs(argv: string[]): PlanOptions | "help" {
     if (values.out !== undefined) opts.out = values.out;
     if (values.diff !== undefined) opts.diff = values.diff;
     if (values["project-dir"] !== undefined) opts.projectDir = values["project-dir"];
+    if (values["max-monthly"] !== undefined) opts.maxMonthly = parseMaxMonthly(values["max-monthly"]);
     return opts;
 }
 
@@ -561,6 +569,20 @@ export function readPlanFile(file: string): Plan {
     return doc;
 }
 
+// ---- Cost: the monthly band of the plan (cli/cost.ts) and the --max-monthly gate. ----
+
+/** Reads `--max-monthly`: a positive amount in USD. Pure. */
+export function parseMaxMonthly(value: string): number {
+    const n = Number(value.replace(/^\$/, ""));
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new PlanError(`--max-monthly: "${value}" is not an amount in USD: give a positive number such as 2500`);
+    return n;
+}
+
+/** Prices what the plan recorded, in the stack's AWS region (`aws:region`, else the mock's default). */
+export function costOf(recorder: MockRecorder): CostEstimate {
+    return estimateCost(recorder.resources, { region: mockRegion() });
+}
+
 /** Resolves the program's exports (an object, a promise of one, or a function returning either) to stack outputs. */
 async function stackOutputs(exported: unknown): Promise<Record<string, unknown>> {
     let value = exported;
@@ -592,7 +614,7 @@ function programError(err: unknown, configFile: string, program: string): PlanEr
 }
 
 /** Runs the plan and returns what to print. Throws {@link PlanError} (or a config error) on bad input. */
-export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff }> {
+export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff; budgetError?: string }> {
     const projectDir = opts.projectDir ? path.resolve(opts.projectDir) : findProjectDir(process.cwd());
     const previous = opts.diff ? readPlanFile(path.resolve(opts.diff)) : undefined;
     const project = readProject(projectDir);
@@ -635,12 +657,15 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
         resources,
         counts: countByType(resources),
         outputs,
+        cost: costOf(recorder),
     };
+    const budgetError = opts.maxMonthly !== undefined && result.cost ? budgetProblem(result.cost, opts.maxMonthly) : undefined;
+    const budget = budgetError ? { budgetError } : {};
     const written = opts.out ? writeKubernetesYaml(recorder, path.resolve(opts.out)) : [];
     if (previous) {
         const diff = diffPlans(previous, result);
-        return { text: opts.json ? JSON.stringify(diff, null, 2) : renderDiff(opts.stack, diff), plan: result, written, diff };
+        return { text: opts.json ? JSON.stringify(diff, null, 2) : renderDiff(opts.stack, diff), plan: result, written, diff, ...budget };
     }
-    const text = opts.json ? JSON.stringify(result, null, 2) : renderTree(result, recorder, stackConfig.file);
-    return { text, plan: result, written };
+    const text = opts.json ? JSON.stringify(result, null, 2) : `${renderTree(result, recorder, stackConfig.file)}\n\n${result.cost ? renderCost(result.cost) : ""}`;
+    return { text, plan: result, written, ...budget };
 }
