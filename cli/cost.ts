@@ -355,7 +355,7 @@ function poolLines(p: Pool, prices: PriceTable, region: string, unknownPrice: (w
     const H = prices.hoursPerMonth;
     const priced = p.types.map((t) => ({ t, price: instancePrice(prices, region, t) }));
     const missing = priced.filter((x) => x.price === undefined).map((x) => x.t);
-    const priciest = missing.length > 0 ? undefined : priced.reduce((a, b) => ((b.price ?? 0) > (a.price ?? 0) ? b : a));
+    const priciest = missing.length > 0 || priced.length === 0 ? undefined : priced.reduce((a, b) => ((b.price ?? 0) > (a.price ?? 0) ? b : a));
     const lines: CostLine[] = [];
     const spotNote = p.spot ? "spot: shown at its on-demand ceiling" : undefined;
     if (p.kind === "node group") {

@@ -22,10 +22,14 @@ let project: string;
 
 beforeAll(() => {
     fs.mkdirSync(cliDir, { recursive: true });
-    for (const f of ["modelship", "plan", "mock-runtime"]) {
+    for (const f of ["modelship", "plan", "mock-runtime", "cost", "../components/internal/gpu-instances"]) {
         const file = path.join(root, "cli", `${f}.ts`);
+        fs.mkdirSync(path.dirname(path.join(cliDir, f)), { recursive: true });
         fs.writeFileSync(path.join(cliDir, `${f}.js`), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
     }
+    // The price table ships beside the compiled CLI, as tsc emits it into dist/cli/prices.
+    fs.mkdirSync(path.join(cliDir, "prices"), { recursive: true });
+    fs.copyFileSync(path.join(root, "cli", "prices", "aws-on-demand.json"), path.join(cliDir, "prices", "aws-on-demand.json"));
     project = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-cli-"));
     fs.symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"));
     fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
@@ -73,5 +77,17 @@ describe("modelship (the process)", () => {
         const diff = execFileSync(process.execPath, [cli, "plan", "--stack", "dev", "--diff", "before.json"], { cwd: project, encoding: "utf8" });
         expect(diff).toContain("### modelship plan: stack dev, 0 to add, 0 to change, 0 to remove");
         expect(diff).toContain("Stack outputs changed: replicas");
+    });
+
+    it("--max-monthly: prints the plan, then fails with exit 1 naming the ceiling and the limit when the ceiling exceeds it", () => {
+        // The registry's one KMS key: $1.00 a month, floor and ceiling.
+        const over = run(["plan", "--stack", "dev", "--max-monthly", "0.50"], project);
+        expect(over.status).toBe(1);
+        expect(over.stdout).toContain("full-scale ceiling  $1.00");
+        expect(over.stderr).toBe("modelship: full-scale ceiling $1.00/month exceeds --max-monthly $0.50: lower the pools' maxSize or raise the limit\n");
+        const under = run(["plan", "--stack", "dev", "--max-monthly", "5"], project);
+        expect(under.stderr).toBe("");
+        expect(under.status).toBe(0);
+        expect(run(["plan", "--stack", "dev", "--max-monthly", "lots"], project).stderr).toBe('modelship: --max-monthly: "lots" is not an amount in USD: give a positive number such as 2500\n');
     });
 });
