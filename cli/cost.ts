@@ -30,6 +30,8 @@ export const PRICES: PriceTable = table;
 export interface CostInput {
     type: string;
     name: string;
+    // Recorded inputs are untyped provider JSON, read field by field with fallbacks.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     inputs: Record<string, any>;
     urn: string;
     parentUrn?: string;
@@ -199,7 +201,7 @@ function launchTemplateOf(resources: CostInput[], group: CostInput): CostInput |
 
 /** The pods that need GPUs, with the replicas they keep at the floor and reach at the ceiling. */
 function gpuWorkloads(resources: CostInput[]) {
-    const out: { r: CostInput; name: string; gpus: number; minReplicas: number; maxReplicas: number; pod: Record<string, any> }[] = [];
+    const out: { r: CostInput; name: string; gpus: number; minReplicas: number; maxReplicas: number; pod: CostInput["inputs"] }[] = [];
     for (const r of resources.filter((x) => x.type === "kubernetes:apps/v1:Deployment" || x.type === "kubernetes:apps/v1:StatefulSet")) {
         const pod = r.inputs.spec?.template?.spec ?? {};
         const gpus = (pod.containers ?? []).reduce((n: number, c: { resources?: { limits?: Record<string, unknown> } }) => n + toNumber(c.resources?.limits?.[GPU_RESOURCE], 0), 0);
