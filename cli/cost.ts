@@ -20,6 +20,8 @@ export interface PriceTable {
     sources: Record<string, string>;
     /** Prices that are the same in every commercial region. */
     global: { eksClusterHour: number; eksExtendedSupportClusterHour: number; kmsKeyMonth: number; secretsManagerSecretMonth: number; publicIpv4Hour: number };
+    /** Last day of EKS standard support by Kubernetes minor version (YYYY-MM-DD); after it, the extended-support rate. */
+    eksStandardSupportEnds: Record<string, string>;
     /** Regional prices; a region or type missing here is an unknown price. */
     regions: Record<string, { natGatewayHour?: number; ebsGp3GbMonth?: number; instances?: Record<string, number> }>;
 }
@@ -233,8 +235,21 @@ function clusterOwner(resources: CostInput[], r: CostInput): string | null | und
 
 const money = (hourly: number, hours: number) => hourly * hours;
 
-/** Estimates the monthly cost band of the recorded resources. Pure. */
-export function estimateCost(resources: CostInput[], opts: { region: string; prices?: PriceTable }): CostEstimate {
+/** The hourly control-plane price of an EKS version on a date, and why. Pure. */
+export function eksControlPlane(prices: PriceTable, version: string | undefined, asOf: string): { hourly: number; basis: string; note: string } {
+    const ends = version === undefined ? undefined : prices.eksStandardSupportEnds[version];
+    const extended = `$${prices.global.eksExtendedSupportClusterHour.toFixed(2)}/h`;
+    if (ends === undefined) {
+        return { hourly: prices.global.eksClusterHour, basis: "1 cluster, standard support", note: `Kubernetes ${version ?? "(provider default)"}: support dates not in the table; ${extended} if it is in extended support` };
+    }
+    if (asOf > ends) {
+        return { hourly: prices.global.eksExtendedSupportClusterHour, basis: "1 cluster, extended support", note: `Kubernetes ${version} left standard support on ${ends}: upgrade to pay $${prices.global.eksClusterHour.toFixed(2)}/h` };
+    }
+    return { hourly: prices.global.eksClusterHour, basis: "1 cluster, standard support", note: `Kubernetes ${version}: standard support until ${ends}, ${extended} after` };
+}
+
+/** Estimates the monthly cost band of the recorded resources, on `asOf` (YYYY-MM-DD, default today). Pure but for the default date. */
+export function estimateCost(resources: CostInput[], opts: { region: string; prices?: PriceTable; asOf?: string }): CostEstimate {
     const prices = opts.prices ?? PRICES;
     const H = prices.hoursPerMonth;
     const region = opts.region;
@@ -249,18 +264,10 @@ export function estimateCost(resources: CostInput[], opts: { region: string; pri
 
     // Control planes.
     for (const r of resources.filter((x) => x.type === "eks:index:Cluster" || x.type === "aws:eks/cluster:Cluster")) {
-        const m = money(prices.global.eksClusterHour, H);
         const version = r.inputs.version ?? r.inputs.eksCluster?.version;
-        lines.push({
-            item: "EKS control plane",
-            resource: r.name,
-            floorBasis: "1 cluster, standard support",
-            ceilingBasis: "1 cluster, standard support",
-            floor: m,
-            ceiling: m,
-            gpu: false,
-            note: `Kubernetes ${version ?? "(default version)"}: $${prices.global.eksExtendedSupportClusterHour}/h once the version is in extended support`,
-        });
+        const cp = eksControlPlane(prices, version === undefined ? undefined : String(version), opts.asOf ?? new Date().toISOString().slice(0, 10));
+        const m = money(cp.hourly, H);
+        lines.push({ item: "EKS control plane", resource: r.name, floorBasis: cp.basis, ceilingBasis: cp.basis, floor: m, ceiling: m, gpu: false, note: cp.note });
         if (r.type === "eks:index:Cluster" && r.inputs.skipDefaultNodeGroup !== true) notEstimated.push(`the default node group of ${r.name} (skipDefaultNodeGroup is not set)`);
     }
 
@@ -432,13 +439,18 @@ export function usd(n: number | null): string {
     return n === null ? "unknown" : `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
+function gpuIdleNote(c: CostEstimate): string {
+    if (!c.lines.some((l) => l.gpu && l.item !== "note")) return " (no GPU capacity in AWS)";
+    return c.gpuIdle === 0 ? " (GPU capacity scales from zero)" : " (the goal is $0: GPU nodes kept up while idle)";
+}
+
 /** The estimate as the plan's text block. Pure. */
 export function renderCost(c: CostEstimate): string {
     const partial = c.complete ? "" : " + unknown";
     const lines = [
         `Estimated monthly cost (on-demand list prices, ${c.currency}, ${c.hoursPerMonth} h/month, region ${c.region}; ${c.source}, retrieved ${c.retrieved}):`,
         `  idle floor          ${usd(c.floor)}${partial}`,
-        `    of which GPU idle ${c.gpuIdle === null ? "unknown" : usd(c.gpuIdle)}${c.gpuIdle === 0 ? " (GPU capacity scales from zero)" : " (the goal is $0: GPU nodes kept up while idle)"}`,
+        `    of which GPU idle ${c.gpuIdle === null ? "unknown" : usd(c.gpuIdle)}${gpuIdleNote(c)}`,
         `  full-scale ceiling  ${usd(c.ceiling)}${partial}`,
         "",
         `  ${"item".padEnd(24)}${"resource".padEnd(34)}${"floor".padStart(12)}${"ceiling".padStart(12)}`,

@@ -44,6 +44,8 @@ export interface PlanOptions {
     projectDir?: string;
     /** Fail when the estimated full-scale monthly cost (USD) exceeds this, or cannot be priced. */
     maxMonthly?: number;
+    /** The day the cost is estimated for (YYYY-MM-DD; EKS support windows depend on it). Default today. */
+    asOf?: string;
     /** Loads the program's main module. Default: Node's `require`, after dropping the project's modules from its cache. */
     load?: (file: string) => unknown;
 }
@@ -579,8 +581,8 @@ export function parseMaxMonthly(value: string): number {
 }
 
 /** Prices what the plan recorded, in the stack's AWS region (`aws:region`, else the mock's default). */
-export function costOf(recorder: MockRecorder): CostEstimate {
-    return estimateCost(recorder.resources, { region: mockRegion() });
+export function costOf(recorder: MockRecorder, asOf?: string): CostEstimate {
+    return estimateCost(recorder.resources, { region: mockRegion(), asOf });
 }
 
 /** Resolves the program's exports (an object, a promise of one, or a function returning either) to stack outputs. */
@@ -657,7 +659,7 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
         resources,
         counts: countByType(resources),
         outputs,
-        cost: costOf(recorder),
+        cost: costOf(recorder, opts.asOf),
     };
     const budgetError = opts.maxMonthly !== undefined && result.cost ? budgetProblem(result.cost, opts.maxMonthly) : undefined;
     const budget = budgetError ? { budgetError } : {};

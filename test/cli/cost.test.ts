@@ -6,7 +6,9 @@ import { budgetProblem, estimateCost, podFits, PRICES, renderCost, type CostInpu
 import { parseMaxMonthly, parsePlanArgs, plan as runPlan, PlanError, type PlanOptions } from "../../cli/plan";
 import { GPU_FAMILIES } from "../../components/internal/gpu-instances";
 
-const plan = (opts: PlanOptions) => runPlan({ load: freshRequire, ...opts });
+/** Planned as of a day Kubernetes 1.33 (the stacks' version) is in EKS standard support, so the figures hold. */
+const AS_OF = "2026-07-01";
+const plan = (opts: PlanOptions) => runPlan({ load: freshRequire, asOf: AS_OF, ...opts });
 const root = path.resolve(__dirname, "..", "..");
 
 /** The table's figures the hand computations below use (us-east-1), read once so that a typo in the table shows. */
@@ -132,6 +134,7 @@ describe("the cost band of the example stacks", () => {
             const cost = JSON.parse(result.text).cost;
             expect(cost).toMatchObject({ floor: 1 * KMS, ceiling: 1 * KMS, gpuIdle: 0, complete: true, unknown: [] });
             expect(cost.notEstimated).toEqual([expect.stringMatching(/^ECR image storage of 3 repositories/), expect.stringMatching(/^ECR replication/)]);
+            expect(renderCost(result.plan.cost!)).toContain("of which GPU idle $0.00 (no GPU capacity in AWS)");
         });
     });
 });
@@ -151,7 +154,7 @@ describe("--json", () => {
             floor: 73,
             ceiling: 73,
             gpu: false,
-            note: "Kubernetes 1.33: $0.6/h once the version is in extended support",
+            note: "Kubernetes 1.33: standard support until 2026-07-29, $0.60/h after",
         });
     });
 });
@@ -286,6 +289,26 @@ describe("podFits", () => {
         expect(podFits({ nodeSelector: { a: "2" }, tolerations: [{ operator: "Exists" }] }, pool)).toBe(false);
         expect(podFits({ nodeSelector: { a: "1" } }, pool)).toBe(false);
         expect(podFits({ tolerations: [{ key: "nvidia.com/gpu", operator: "Equal", value: "false" }] }, pool)).toBe(false);
+    });
+});
+
+describe("the EKS control plane", () => {
+    const cluster = (version?: string) => res("eks:index:Cluster", "eks", { skipDefaultNodeGroup: true, ...(version ? { version } : {}) });
+    it("bills the standard rate within standard support and the extended rate after it, saying so", () => {
+        expect(estimateCost([cluster("1.33")], { region: "us-east-1", asOf: "2026-07-29" }).floor).toBeCloseTo(730 * EKS, 2);
+        const late = estimateCost([cluster("1.33")], { region: "us-east-1", asOf: "2026-07-30" });
+        expect(late.floor).toBeCloseTo(730 * 0.6, 2);
+        expect(late.lines[0]).toMatchObject({ floorBasis: "1 cluster, extended support", note: "Kubernetes 1.33 left standard support on 2026-07-29: upgrade to pay $0.10/h" });
+    });
+    it("a version the table has no dates for is billed at the standard rate, with a note saying so", () => {
+        const cost = estimateCost([cluster("1.40")], { region: "us-east-1", asOf: "2026-07-01" });
+        expect(cost.floor).toBeCloseTo(730 * EKS, 2);
+        expect(cost.lines[0].note).toBe("Kubernetes 1.40: support dates not in the table; $0.60/h if it is in extended support");
+    });
+    it("names the default node group pulumi-eks creates unless it is skipped", () => {
+        expect(estimateCost([res("eks:index:Cluster", "eks", {})], { region: "us-east-1", asOf: "2026-07-01" }).notEstimated).toEqual([
+            "the default node group of eks (skipDefaultNodeGroup is not set)",
+        ]);
     });
 });
 
