@@ -75,6 +75,8 @@ export interface CostEstimate {
     unknown: string[];
     /** Usage-billed items the plan cannot size (image storage, log ingestion, data processing). */
     notEstimated: string[];
+    /** What a reader should know about the band (replicas the pools cannot hold). */
+    notes: string[];
     lines: CostLine[];
 }
 
@@ -257,6 +259,7 @@ export function estimateCost(resources: CostInput[], opts: { region: string; pri
     const lines: CostLine[] = [];
     const unknown = new Set<string>();
     const notEstimated: string[] = [];
+    const notes: string[] = [];
     const unknownPrice = (what: string) => {
         unknown.add(`${what} in ${region}`);
         return null;
@@ -283,19 +286,8 @@ export function estimateCost(resources: CostInput[], opts: { region: string; pri
         const target = candidates[0];
         target.warmGpus += w.minReplicas * w.gpus;
         for (let k = 0; k < w.minReplicas; k++) target.warmPods.push({ gpus: w.gpus });
-        const room = candidates.reduce((n, p) => n + (p.gpuLimit ?? (p.max ?? 0) * (gpusPerNode(p.types) ?? 0)), 0);
-        if (w.maxReplicas * w.gpus > room) {
-            lines.push({
-                item: "note",
-                resource: w.name,
-                floorBasis: "",
-                ceilingBasis: "",
-                floor: 0,
-                ceiling: 0,
-                gpu: true,
-                note: `at ${w.maxReplicas} replicas it wants ${w.maxReplicas * w.gpus} GPUs; its pools hold ${room}: the rest stay Pending`,
-            });
-        }
+        const room = candidates.reduce((n, p) => n + (p.gpuLimit ?? (p.max !== undefined ? p.max * (gpusPerNode(p.types) ?? 0) : Infinity)), 0);
+        if (w.maxReplicas * w.gpus > room) notes.push(`${w.name}: at ${w.maxReplicas} replicas it wants ${w.maxReplicas * w.gpus} GPUs; its pools hold ${room}: the rest stay Pending`);
     }
     for (const p of pools) lines.push(...poolLines(p, prices, region, unknownPrice));
 
@@ -342,7 +334,7 @@ export function estimateCost(resources: CostInput[], opts: { region: string; pri
     if (count("aws:cloudwatch/logGroup:LogGroup") > 0) notEstimated.push(`CloudWatch Logs ingestion and storage of ${count("aws:cloudwatch/logGroup:LogGroup")} log groups`);
 
     const sum = (pick: (l: CostLine) => number | null, filter: (l: CostLine) => boolean = () => true) => lines.filter(filter).reduce((n, l) => n + (pick(l) ?? 0), 0);
-    const gpuLines = lines.filter((l) => l.gpu && l.item !== "note");
+    const gpuLines = lines.filter((l) => l.gpu);
     return {
         currency: prices.currency,
         hoursPerMonth: H,
@@ -355,6 +347,7 @@ export function estimateCost(resources: CostInput[], opts: { region: string; pri
         complete: unknown.size === 0,
         unknown: [...unknown].sort(),
         notEstimated,
+        notes,
         lines: lines.map((l) => ({ ...l, floor: l.floor === null ? null : round(l.floor), ceiling: l.ceiling === null ? null : round(l.ceiling) })),
     };
 }
@@ -440,7 +433,7 @@ export function usd(n: number | null): string {
 }
 
 function gpuIdleNote(c: CostEstimate): string {
-    if (!c.lines.some((l) => l.gpu && l.item !== "note")) return " (no GPU capacity in AWS)";
+    if (!c.lines.some((l) => l.gpu)) return " (no GPU capacity in AWS)";
     return c.gpuIdle === 0 ? " (GPU capacity scales from zero)" : " (the goal is $0: GPU nodes kept up while idle)";
 }
 
@@ -456,11 +449,10 @@ export function renderCost(c: CostEstimate): string {
         `  ${"item".padEnd(24)}${"resource".padEnd(34)}${"floor".padStart(12)}${"ceiling".padStart(12)}`,
     ];
     for (const l of c.lines) {
-        if (l.item === "note") continue;
         lines.push(`  ${l.item.padEnd(24)}${l.resource.slice(0, 33).padEnd(34)}${usd(l.floor).padStart(12)}${usd(l.ceiling).padStart(12)}`);
         lines.push(`      floor ${l.floorBasis}; ceiling ${l.ceilingBasis}${l.note ? `; ${l.note}` : ""}`);
     }
-    for (const l of c.lines.filter((x) => x.item === "note")) lines.push(`  note: ${l.resource}: ${l.note}`);
+    for (const n of c.notes) lines.push(`  note: ${n}`);
     if (c.unknown.length > 0) lines.push(`  unknown price (not in the table, never guessed): ${c.unknown.join(", ")}`);
     if (c.notEstimated.length > 0) lines.push(`  not estimated (billed by usage): ${c.notEstimated.join("; ")}`);
     lines.push("  Prices: cli/prices/aws-on-demand.json; spot capacity is shown at its on-demand ceiling; no Savings Plans or discounts.");

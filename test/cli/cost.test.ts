@@ -57,10 +57,17 @@ const toUsEast1 = (yaml: string) => yaml.replace("aws:region: us-west-2", "aws:r
 let cloudEast: Awaited<ReturnType<typeof plan>>;
 /** The cloud example stack as shipped (us-west-2), planned once with a limit it cannot check. */
 let cloudShipped: Awaited<ReturnType<typeof plan>>;
+let hybridEast: Awaited<ReturnType<typeof plan>>;
+let hybridShipped: Awaited<ReturnType<typeof plan>>;
+let edgeShipped: Awaited<ReturnType<typeof plan>>;
+// Every plan once, up front: each takes seconds, more on a loaded machine.
 beforeAll(async () => {
     cloudEast = await plan({ stack: "cloud", json: true, projectDir: exampleStackIn("cloud", toUsEast1), maxMonthly: 3000 });
     cloudShipped = await plan({ stack: "cloud", json: false, projectDir: root, maxMonthly: 1_000_000 });
-}, 120_000);
+    hybridEast = await plan({ stack: "hybrid", json: true, projectDir: exampleStackIn("hybrid", toUsEast1) });
+    hybridShipped = await plan({ stack: "hybrid", json: true, projectDir: root });
+    edgeShipped = await plan({ stack: "edge", json: true, projectDir: root });
+}, 600_000);
 
 describe("the cost band of the example stacks", () => {
     describe("moved to us-east-1, where the table prices everything", () => {
@@ -84,8 +91,8 @@ describe("the cost band of the example stacks", () => {
             expect(cost.notEstimated).toEqual(expect.arrayContaining([expect.stringMatching(/^ECR image storage of 2 repositories/), expect.stringMatching(/^NAT data processing/)]));
         });
 
-        it("hybrid: the on-prem service (no GPU, another cluster) adds nothing; the secret adds $0.40", async () => {
-            const cost = (await plan({ stack: "hybrid", json: true, projectDir: exampleStackIn("hybrid", toUsEast1) })).plan.cost!;
+        it("hybrid: the on-prem service (no GPU, another cluster) adds nothing; the secret adds $0.40", () => {
+            const cost = hybridEast.plan.cost!;
             const floor = 730 * (EKS + 2 * M6I_LARGE + 1 * G6_XLARGE + 3 * (NAT + IPV4)) + (2 * 50 + 1 * 100) * GP3 + 4 * KMS + 1 * SECRET;
             const ceiling = 730 * (EKS + 3 * M6I_LARGE + 2 * G6_XLARGE + 3 * (NAT + IPV4)) + (3 * 50 + 2 * 100) * GP3 + 4 * KMS + 1 * SECRET;
             expect(cost.complete).toBe(true);
@@ -123,14 +130,14 @@ describe("the cost band of the example stacks", () => {
             expect(text).toContain("unknown price (not in the table, never guessed): EBS gp3 GB-month in us-west-2, NAT gateway-hour in us-west-2, g6.xlarge in us-west-2");
         });
 
-        it("hybrid: the control plane, 4 KMS keys and 1 secret", async () => {
-            const cost = (await plan({ stack: "hybrid", json: true, projectDir: root })).plan.cost!;
+        it("hybrid: the control plane, 4 KMS keys and 1 secret", () => {
+            const cost = hybridShipped.plan.cost!;
             expect(cost.floor).toBeCloseTo(730 * EKS + 4 * KMS + 1 * SECRET, 2);
             expect(cost.complete).toBe(false);
         });
 
-        it("edge: one KMS key; ECR storage and replication are usage, not estimated; no GPU capacity in AWS", async () => {
-            const result = await plan({ stack: "edge", json: true, projectDir: root });
+        it("edge: one KMS key; ECR storage and replication are usage, not estimated; no GPU capacity in AWS", () => {
+            const result = edgeShipped;
             const cost = JSON.parse(result.text).cost;
             expect(cost).toMatchObject({ floor: 1 * KMS, ceiling: 1 * KMS, gpuIdle: 0, complete: true, unknown: [] });
             expect(cost.notEstimated).toEqual([expect.stringMatching(/^ECR image storage of 3 repositories/), expect.stringMatching(/^ECR replication/)]);
@@ -143,7 +150,7 @@ describe("--json", () => {
     it("carries the numbers of the estimate, with source, date, region and line items", () => {
         const json = JSON.parse(cloudEast.text);
         expect(Object.keys(json.cost).sort()).toEqual(
-            ["ceiling", "complete", "currency", "floor", "gpuIdle", "hoursPerMonth", "lines", "notEstimated", "region", "retrieved", "source", "unknown"].sort(),
+            ["ceiling", "complete", "currency", "floor", "gpuIdle", "hoursPerMonth", "lines", "notEstimated", "notes", "region", "retrieved", "source", "unknown"].sort(),
         );
         expect(json.cost).toMatchObject({ currency: "USD", hoursPerMonth: 730, source: PRICES.source, retrieved: PRICES.retrieved, floor: 929.16, ceiling: 3294.33, gpuIdle: 595.5 });
         expect(json.cost.lines[0]).toEqual({
