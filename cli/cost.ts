@@ -329,9 +329,10 @@ export function estimateCost(resources: CostInput[], opts: { region: string; pri
     }
 
     const count = (type: string) => resources.filter((x) => x.type === type).length;
-    if (count("aws:ecr/repository:Repository") > 0) notEstimated.push(`ECR image storage of ${count("aws:ecr/repository:Repository")} repositories ($ per GB-month of images)`);
+    const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+    if (count("aws:ecr/repository:Repository") > 0) notEstimated.push(`ECR image storage of ${n(count("aws:ecr/repository:Repository"), "repository", "repositories")} ($ per GB-month of images)`);
     if (count("aws:ecr/replicationConfiguration:ReplicationConfiguration") > 0) notEstimated.push("ECR replication (replica storage and cross-region transfer)");
-    if (count("aws:cloudwatch/logGroup:LogGroup") > 0) notEstimated.push(`CloudWatch Logs ingestion and storage of ${count("aws:cloudwatch/logGroup:LogGroup")} log groups`);
+    if (count("aws:cloudwatch/logGroup:LogGroup") > 0) notEstimated.push(`CloudWatch Logs ingestion and storage of ${n(count("aws:cloudwatch/logGroup:LogGroup"), "log group", "log groups")}`);
 
     const sum = (pick: (l: CostLine) => number | null, filter: (l: CostLine) => boolean = () => true) => lines.filter(filter).reduce((n, l) => n + (pick(l) ?? 0), 0);
     const gpuLines = lines.filter((l) => l.gpu);

@@ -88,7 +88,7 @@ describe("the cost band of the example stacks", () => {
             const gpu = cost.lines.find((l) => l.item === "GPU node group")!;
             // On-demand groups fill capacity in the listed order: the floor's node is the first type, the ceiling the dearest.
             expect(gpu).toMatchObject({ resource: "modelship-cluster-gpu-l4", floorBasis: "1 × g6.xlarge (1 kept up by 1 warm GPU)", ceilingBasis: "4 × g6.2xlarge" });
-            expect(cost.notEstimated).toEqual(expect.arrayContaining([expect.stringMatching(/^ECR image storage of 2 repositories/), expect.stringMatching(/^NAT data processing/)]));
+            expect(cost.notEstimated).toEqual(expect.arrayContaining([expect.stringMatching(/^ECR image storage of 2 repositories/), expect.stringMatching(/^NAT data processing/), "CloudWatch Logs ingestion and storage of 1 log group"]));
         });
 
         it("hybrid: the on-prem service (no GPU, another cluster) adds nothing; the secret adds $0.40", () => {
