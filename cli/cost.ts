@@ -174,8 +174,14 @@ function findPools(resources: CostInput[], prices: PriceTable, region: string): 
             const inValues = (key: string) => reqs.find((q) => q.key === key && q.operator === "In")?.values;
             const named = inValues("node.kubernetes.io/instance-type");
             const families = inValues("karpenter.k8s.aws/instance-family");
+            const gpuNames = inValues("karpenter.k8s.aws/instance-gpu-name");
             const known = Object.keys(prices.regions[region]?.instances ?? {});
-            const types = named ?? (families ? known.filter((t) => families.includes(t.split(".")[0]) && gpuInstanceInfo(t).ok) : []);
+            const allowed = (t: string) => {
+                const info = gpuInstanceInfo(t);
+                return info.ok && (!families || families.includes(info.family)) && (!gpuNames || gpuNames.some((g) => info.accelerator === `nvidia-${g}`));
+            };
+            // Named types as listed; otherwise every priced GPU type the family and GPU-name requirements allow.
+            const types = named ?? (families || gpuNames ? known.filter(allowed) : []);
             const capacity = inValues("karpenter.sh/capacity-type") ?? ["on-demand"];
             const limit = spec.limits?.[GPU_RESOURCE];
             pools.push({

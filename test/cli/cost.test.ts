@@ -283,6 +283,11 @@ describe("node pools", () => {
         const line = east([pool]).lines[0];
         expect(line).toMatchObject({ floor: 0, ceilingBasis: "4 GPUs on g6.2xlarge (dearest per GPU)" });
         expect(line.ceiling).toBeCloseTo(4 * G6_2XLARGE * 730, 2);
+        // By GPU name: every priced L4 type (g6, gr6); the dearest per GPU is g6.16xlarge (1 GPU).
+        const byName = res("kubernetes:karpenter.sh/v1:NodePool", "l4", {
+            spec: { limits: { "nvidia.com/gpu": 2 }, template: { spec: { requirements: [{ key: "karpenter.k8s.aws/instance-gpu-name", operator: "In", values: ["l4"] }] } } },
+        });
+        expect(east([byName]).lines[0].ceilingBasis).toBe("2 GPUs on g6.16xlarge (dearest per GPU)");
         const unbounded = east([res("kubernetes:karpenter.sh/v1:NodePool", "open", { spec: { template: { spec: { requirements: [] } } } })]);
         expect(unbounded.lines[0].ceiling).toBeNull();
         expect(unbounded.unknown).toEqual(["the ceiling of open (no nvidia.com/gpu limit) in us-east-1"]);
