@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `modelship` command: `modelship plan [--stack NAME] [--json] [--diff FILE] [--out DIR] [--project-dir DIR] [--enforce] [--policy-config FILE]`. */
+/** The `modelship` command: `modelship plan [--stack NAME] [--json] [--diff FILE] [--out DIR] [--project-dir DIR] [--enforce] [--policy-config FILE] [--max-monthly USD]`. */
 import { plan, parsePlanArgs, USAGE } from "./plan";
 
 function fail(message: string): never {
@@ -31,6 +31,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${result.text}\n`);
     if (opts.out) process.stderr.write(`wrote ${result.written.length} Kubernetes objects as YAML under ${opts.out}\n`);
     if (result.refused) fail(`plan refused (--enforce): ${result.violations.filter((v) => v.enforcementLevel === "mandatory").length} mandatory policy violations, listed above`);
+    // After the plan is printed, so that the estimate that failed is in front of the reader.
+    if (result.budgetError) fail(result.budgetError);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

@@ -17,7 +17,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
-import { installMockRuntime, markPlaceholders, unwrapSecrets, type MockRecorder, type RecordedResource } from "./mock-runtime";
+import { budgetProblem, estimateCost, renderCost, type CostEstimate } from "./cost";
+import { installMockRuntime, markPlaceholders, mockRegion, unwrapSecrets, type MockRecorder, type RecordedResource } from "./mock-runtime";
 import { formatViolation, policies, runPolicies, validatePolicyConfig, type PolicyPackConfig, type PolicyTarget, type PolicyViolation } from "../policy";
 import { signingOwnerWarnings, unsignedImageWarnings } from "./signing-check";
 
@@ -37,6 +38,7 @@ options:
       --project-dir DIR   directory holding Pulumi.yaml (default: found upwards from the current directory)
       --enforce           exit non-zero when the policy pack (modelship/policy) reports a mandatory violation
       --policy-config F   the pack's policy config (JSON, as pulumi --policy-pack-config): levels per rule or "all"
+      --max-monthly USD   fail (exit 1) when the estimated full-scale monthly cost exceeds USD, or is unknown
   -h, --help              print this help`;
 
 export interface PlanOptions {
@@ -51,6 +53,10 @@ export interface PlanOptions {
     enforce?: boolean;
     /** A policy config file (JSON, as `pulumi preview --policy-pack-config`). */
     policyConfig?: string;
+    /** Fail when the estimated full-scale monthly cost (USD) exceeds this, or cannot be priced. */
+    maxMonthly?: number;
+    /** The day the cost is estimated for (YYYY-MM-DD; EKS support windows depend on it). Default today. */
+    asOf?: string;
     /** Loads the program's main module. Default: Node's `require`, after dropping the project's modules from its cache. */
     load?: (file: string) => unknown;
 }
@@ -77,6 +83,8 @@ export interface Plan {
     outputs?: Record<string, unknown>;
     /** What the policy pack reported, mandatory first. */
     violations?: PolicyViolation[];
+    /** The estimated monthly cost band (cli/cost.ts). */
+    cost?: CostEstimate;
 }
 
 /** A one-line user error (bad flag, unknown stack, bad config). */
@@ -98,6 +106,7 @@ export function parsePlanArgs(argv: string[]): PlanOptions | "help" {
                 "project-dir": { type: "string" },
                 enforce: { type: "boolean", default: false },
                 "policy-config": { type: "string" },
+                "max-monthly": { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
             },
         }));
@@ -111,6 +120,7 @@ export function parsePlanArgs(argv: string[]): PlanOptions | "help" {
     if (values["project-dir"] !== undefined) opts.projectDir = values["project-dir"];
     if (values.enforce) opts.enforce = true;
     if (values["policy-config"] !== undefined) opts.policyConfig = values["policy-config"];
+    if (values["max-monthly"] !== undefined) opts.maxMonthly = parseMaxMonthly(values["max-monthly"]);
     return opts;
 }
 
@@ -578,6 +588,20 @@ export function readPlanFile(file: string): Plan {
     return doc;
 }
 
+// ---- Cost: the monthly band of the plan (cli/cost.ts) and the --max-monthly gate. ----
+
+/** Reads `--max-monthly`: a positive amount in USD. Pure. */
+export function parseMaxMonthly(value: string): number {
+    const n = Number(value.replace(/^\$/, ""));
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new PlanError(`--max-monthly: "${value}" is not an amount in USD: give a positive number such as 2500`);
+    return n;
+}
+
+/** Prices what the plan recorded, in the stack's AWS region (`aws:region`, else the mock's default). */
+export function costOf(recorder: MockRecorder, asOf?: string): CostEstimate {
+    return estimateCost(recorder.resources, { region: mockRegion(), asOf });
+}
+
 /** Resolves the program's exports (an object, a promise of one, or a function returning either) to stack outputs. */
 async function stackOutputs(exported: unknown): Promise<Record<string, unknown>> {
     let value = exported;
@@ -660,7 +684,7 @@ export function renderViolations(violations: PolicyViolation[], enforce = false)
 /** Runs the plan and returns what to print. Throws {@link PlanError} (or a config error) on bad input. */
 export async function plan(
     opts: PlanOptions,
-): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff; violations: PolicyViolation[]; refused: boolean }> {
+): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff; violations: PolicyViolation[]; refused: boolean; budgetError?: string }> {
     const projectDir = opts.projectDir ? path.resolve(opts.projectDir) : findProjectDir(process.cwd());
     const previous = opts.diff ? readPlanFile(path.resolve(opts.diff)) : undefined;
     const policyConfig = opts.policyConfig ? readPolicyConfig(path.resolve(opts.policyConfig)) : {};
@@ -708,13 +732,17 @@ export async function plan(
         counts: countByType(resources),
         outputs,
         violations: markPlaceholders(violations),
+        cost: costOf(recorder, opts.asOf),
     };
+    const budgetError = opts.maxMonthly !== undefined && result.cost ? budgetProblem(result.cost, opts.maxMonthly) : undefined;
+    const budget = budgetError ? { budgetError } : {};
     const written = opts.out ? writeKubernetesYaml(recorder, path.resolve(opts.out)) : [];
     if (previous) {
         const diff = diffPlans(previous, result);
-        return { text: opts.json ? JSON.stringify(diff, null, 2) : `${renderDiff(opts.stack, diff)}\n\n${policyText}`, plan: result, written, diff, violations, refused };
+        return { text: opts.json ? JSON.stringify(diff, null, 2) : `${renderDiff(opts.stack, diff)}\n\n${policyText}`, plan: result, written, diff, violations, refused, ...budget };
     }
     const warnings = [...unsignedImageWarnings(resources), ...signingOwnerWarnings(resources)].map((w) => `warning: ${w}`);
-    const text = opts.json ? JSON.stringify(result, null, 2) : `${[renderTree(result, recorder, stackConfig.file), ...warnings].join("\n")}\n\n${policyText}`;
-    return { text, plan: result, written, violations, refused };
+    const costText = result.cost ? `${renderCost(result.cost)}\n\n` : "";
+    const text = opts.json ? JSON.stringify(result, null, 2) : `${[renderTree(result, recorder, stackConfig.file), ...warnings].join("\n")}\n\n${costText}${policyText}`;
+    return { text, plan: result, written, violations, refused, ...budget };
 }

@@ -23,12 +23,15 @@ let project: string;
 beforeAll(() => {
     fs.mkdirSync(cliDir, { recursive: true });
     // The CLI and what it imports (the policy pack, and the constants its rules share), laid out as in the package.
-    const sources = ["cli/modelship.ts", "cli/plan.ts", "cli/mock-runtime.ts", "cli/signing-check.ts", "components/internal/gpu-constants.ts", ...fs.readdirSync(path.join(root, "policy"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `policy/${f}`)];
+    const sources = ["cli/modelship.ts", "cli/plan.ts", "cli/mock-runtime.ts", "cli/signing-check.ts", "cli/cost.ts", "components/internal/gpu-instances.ts", "components/internal/gpu-constants.ts", ...fs.readdirSync(path.join(root, "policy"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `policy/${f}`)];
     for (const rel of sources) {
         const file = path.join(root, rel);
         fs.mkdirSync(path.dirname(path.join(cliDir, rel)), { recursive: true });
         fs.writeFileSync(path.join(cliDir, rel.replace(/\.ts$/, ".js")), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
     }
+    // The price table ships beside the compiled CLI, as tsc emits it into dist/cli/prices.
+    fs.mkdirSync(path.join(cliDir, "cli", "prices"), { recursive: true });
+    fs.copyFileSync(path.join(root, "cli", "prices", "aws-on-demand.json"), path.join(cliDir, "cli", "prices", "aws-on-demand.json"));
     project = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-cli-"));
     fs.symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"));
     fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
@@ -85,5 +88,17 @@ describe("modelship (the process)", () => {
         expect(r.stdout).toContain("[mandatory] k8s-image-digest: container app: image nginx:1.27 is not pinned by digest");
         expect(r.stderr).toMatch(/^modelship: plan refused \(--enforce\): \d+ mandatory policy violations, listed above\n$/);
         expect(run(["plan", "--stack", "bad", "--project-dir", fixture], project).status).toBe(0);
+    });
+
+    it("--max-monthly: prints the plan, then fails with exit 1 naming the ceiling and the limit when the ceiling exceeds it", () => {
+        // The registry's one KMS key: $1.00 a month, floor and ceiling.
+        const over = run(["plan", "--stack", "dev", "--max-monthly", "0.50"], project);
+        expect(over.status).toBe(1);
+        expect(over.stdout).toContain("full-scale ceiling  $1.00");
+        expect(over.stderr).toBe("modelship: full-scale ceiling $1.00/month exceeds --max-monthly $0.50: lower the pools' maxSize or raise the limit\n");
+        const under = run(["plan", "--stack", "dev", "--max-monthly", "5"], project);
+        expect(under.stderr).toBe("");
+        expect(under.status).toBe(0);
+        expect(run(["plan", "--stack", "dev", "--max-monthly", "lots"], project).stderr).toBe('modelship: --max-monthly: "lots" is not an amount in USD: give a positive number such as 2500\n');
     });
 });
