@@ -110,7 +110,7 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
             resources: { cpu: svc.cpu, memory: svc.memory },
             modelLoadSeconds: svc.modelLoadSeconds,
             secret: secrets,
-            autoscaling: { prometheusUrl: addons.prometheusUrl },
+            autoscaling: { prometheusUrl: addons.prometheusUrl, wakeQuery: svc.wakeQuery },
             addonsReady: addons.ready,
             // GPU pods wait for their (scale-from-zero) groups and the device plugin that advertises nvidia.com/gpu.
             // GPU pods: the GPU node groups (or Karpenter's NodePools) and the device plugin exist first.

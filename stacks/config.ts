@@ -264,6 +264,11 @@ const serviceSchema = z
         /** The engine's image as published, pinned by digest (triton, vllm): no image is built. */
         serverImage: digestRef.optional(),
         modelStore: modelStoreSchema.optional(),
+        /**
+         * PromQL of demand measured outside the pods (e.g. requests queued at the ingress for this service): lets
+         * `replicas.min` be 0, so that no GPU runs while idle (InferenceService autoscaling.wakeQuery).
+         */
+        wakeQuery: z.string().min(1).optional(),
     })
     .strict()
     .refine((s) => configEngine(s.server) === "modelship" || s.serverImage !== undefined, {

@@ -88,6 +88,8 @@ export interface TargetServiceInput {
     server?: "modelship" | "triton" | "vllm" | { engine: "triton" | "vllm"; extraArgs?: string[]; sharedMemory?: string; modelRepository?: string };
     /** The engine's published image pinned by digest; required with triton/vllm (no image is built then). */
     serverImage?: string;
+    /** PromQL of demand measured outside the pods; lets `replicas.min` be 0 (InferenceService autoscaling.wakeQuery). */
+    wakeQuery?: string;
     /** Weights in S3 (triton/vllm): see InferenceService modelStore; the stack's cluster is the one the role trusts. */
     modelStore?: TargetModelStoreInput;
 }
