@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `modelship` command: `modelship plan [--stack NAME] [--json] [--diff FILE] [--out DIR] [--project-dir DIR]`. */
-import { plan, parsePlanArgs, USAGE } from "./plan";
+import { plan, parsePlanArgs, renderViolations, USAGE } from "./plan";
 
 function fail(message: string): never {
     process.stderr.write(`modelship: ${message}\n`);
@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<void> {
     const result = await plan(opts);
     process.stdout.write(`${result.text}\n`);
     if (opts.out) process.stderr.write(`wrote ${result.written.length} Kubernetes objects as YAML under ${opts.out}\n`);
+    if (result.violations.length > 0) fail(renderViolations(result.violations));
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

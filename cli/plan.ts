@@ -14,6 +14,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
+import { formatViolations, type ContractViolation } from "./contracts";
 import { installMockRuntime, markPlaceholders, type MockRecorder, type RecordedResource } from "./mock-runtime";
 
 export const SECRET_MASK = "[secret]";
@@ -64,6 +65,20 @@ export interface Plan {
     counts?: Record<string, number>;
     /** The program's stack outputs, secrets masked. */
     outputs?: Record<string, unknown>;
+}
+
+/** What {@link plan} returns. */
+export interface PlanResult {
+    /** What to print: the tree, the JSON plan, or the diff. */
+    text: string;
+    plan: Plan;
+    /** Kubernetes YAML files written under `--out`. */
+    written: string[];
+    diff?: PlanDiff;
+    /** Contracts of the providers and the API server that the program breaks; `modelship plan` fails when any. */
+    violations: ContractViolation[];
+    /** The recording of the run (every resource with its inputs, dependencies and provider). */
+    recorder: MockRecorder;
 }
 
 /** A one-line user error (bad flag, unknown stack, bad config). */
@@ -591,8 +606,13 @@ function programError(err: unknown, configFile: string, program: string): PlanEr
     return new PlanError(isConfig ? `${configFile}: ${message}` : `${program}: ${message}`);
 }
 
+/** The lines `modelship plan` prints on stderr before failing, when the program breaks contracts. Pure. */
+export function renderViolations(violations: readonly ContractViolation[]): string {
+    return `${violations.length} contract violation${violations.length === 1 ? "" : "s"}: a real pulumi up would fail or misorder these resources:\n${formatViolations(violations)}`;
+}
+
 /** Runs the plan and returns what to print. Throws {@link PlanError} (or a config error) on bad input. */
-export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff }> {
+export async function plan(opts: PlanOptions): Promise<PlanResult> {
     const projectDir = opts.projectDir ? path.resolve(opts.projectDir) : findProjectDir(process.cwd());
     const previous = opts.diff ? readPlanFile(path.resolve(opts.diff)) : undefined;
     const project = readProject(projectDir);
@@ -637,10 +657,11 @@ export async function plan(opts: PlanOptions): Promise<{ text: string; plan: Pla
         outputs,
     };
     const written = opts.out ? writeKubernetesYaml(recorder, path.resolve(opts.out)) : [];
+    const violations = recorder.checkContracts();
     if (previous) {
         const diff = diffPlans(previous, result);
-        return { text: opts.json ? JSON.stringify(diff, null, 2) : renderDiff(opts.stack, diff), plan: result, written, diff };
+        return { text: opts.json ? JSON.stringify(diff, null, 2) : renderDiff(opts.stack, diff), plan: result, written, diff, violations, recorder };
     }
     const text = opts.json ? JSON.stringify(result, null, 2) : renderTree(result, recorder, stackConfig.file);
-    return { text, plan: result, written };
+    return { text, plan: result, written, violations, recorder };
 }
