@@ -12,7 +12,6 @@ import { AWS_NAME_LIMITS, awsNameInputs, effectiveAwsNameLength } from "../compo
 import {
     dns1123LabelProblem,
     HELM_RELEASE_NAME_MAX,
-    K8S_AUTONAME_SUFFIX_LENGTH,
     labelValueProblem,
     objectNameProblem,
     qualifiedNameProblem,
@@ -68,7 +67,7 @@ const IMAGE = "docker-build:index:Image";
 const EKS_CLUSTERS = new Set(["eks:index:Cluster", "aws:eks/cluster:Cluster"]);
 const NODE_GROUPS = new Set(["eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup", "eks:index:NodeGroup", "eks:index:NodeGroupV2"]);
 
-/** A stand-in for the random part of an autoname, so that format rules see a realistic name. */
+/** A stand-in for the random part of an autoname (K8S_AUTONAME_SUFFIX_LENGTH characters), so that format rules see a realistic name. */
 const K8S_AUTONAME_SAMPLE = "-a1b2c3d4";
 
 /**

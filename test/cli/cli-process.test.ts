@@ -22,9 +22,12 @@ let project: string;
 
 beforeAll(() => {
     fs.mkdirSync(cliDir, { recursive: true });
-    for (const f of ["modelship", "plan", "mock-runtime"]) {
-        const file = path.join(root, "cli", `${f}.ts`);
-        fs.writeFileSync(path.join(cliDir, `${f}.js`), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
+    // The CLI's own files, and the internal helpers they import, at the same relative paths as in the package.
+    const internalDir = path.join(cliDir, "..", "components", "internal");
+    fs.mkdirSync(internalDir, { recursive: true });
+    for (const [dir, f] of [["cli", "modelship"], ["cli", "plan"], ["cli", "mock-runtime"], ["cli", "contracts"], ["components/internal", "aws-name-limits"], ["components/internal", "k8s-names"]]) {
+        const file = path.join(root, dir, `${f}.ts`);
+        fs.writeFileSync(path.join(dir === "cli" ? cliDir : internalDir, `${f}.js`), transpileTypeScript(ts, fs.readFileSync(file, "utf8"), file));
     }
     project = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-cli-"));
     fs.symlinkSync(path.join(root, "node_modules"), path.join(project, "node_modules"));
