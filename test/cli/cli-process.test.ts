@@ -77,4 +77,25 @@ describe("modelship (the process)", () => {
         expect(diff).toContain("### modelship plan: stack dev, 0 to add, 0 to change, 0 to remove");
         expect(diff).toContain("Stack outputs changed: replicas");
     });
+
+    it("fails, naming the resource's URN and the fix, when the program breaks a contract the provider enforces", () => {
+        const bad = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-cli-bad-"));
+        fs.symlinkSync(path.join(root, "node_modules"), path.join(bad, "node_modules"));
+        fs.writeFileSync(path.join(bad, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+        fs.writeFileSync(path.join(bad, "Pulumi.dev.yaml"), "config: {}\n");
+        // 60 characters + Pulumi's "-xxxxxxx" overflows IAM's 64; the second program declares a Service after a
+        // Namespace it does not depend on.
+        fs.writeFileSync(path.join(bad, "index.ts"), ['import * as aws from "@pulumi/aws";', `new aws.iam.Role("${"r".repeat(60)}", { assumeRolePolicy: "{}" });`, ""].join("\n"));
+        const r = run(["plan", "--stack", "dev"], bad);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`urn:pulumi:dev::shop::aws:iam/role:Role::r{60}: aws:iam/role:Role: AWS allows 64 characters, .*shorten the component name by 4 characters`));
+        fs.writeFileSync(
+            path.join(bad, "index.ts"),
+            ['import * as k8s from "@pulumi/kubernetes";', 'new k8s.core.v1.Namespace("ns", { metadata: { name: "ml" } });', 'new k8s.core.v1.Service("svc", { metadata: { name: "svc", namespace: "ml" }, spec: { ports: [{ port: 80 }] } });', ""].join("\n"),
+        );
+        const order = run(["plan", "--stack", "dev"], bad);
+        expect(order.status).toBe(1);
+        expect(order.stdout).toContain("svc");
+        expect(order.stderr).toMatch(/1 contract violation: .*\n {2}- \[namespace-order\] urn:pulumi:dev::shop::kubernetes:core\/v1:Service::svc: is created in namespace "ml", which this program creates \(urn:pulumi:dev::shop::kubernetes:core\/v1:Namespace::ns\)/);
+    });
 });
