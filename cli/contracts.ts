@@ -21,6 +21,7 @@ import {
 export type ContractName =
     | "aws-name-length"
     | "aws-name-format"
+    | "aws-name-collision"
     | "aws-tag"
     | "eks-node-label"
     | "k8s-name"
@@ -458,6 +459,42 @@ export function graphContractViolations(resources: readonly ContractResource[]):
 export function checkContracts(resources: readonly ContractResource[]): ContractViolation[] {
     const own = resources.flatMap((r) => resourceContractProblems(r).map((p) => violation(r, p.contract, p.message)));
     return dedupe([...own, ...graphContractViolations(resources)]);
+}
+
+/** IAM names are global to the account; every other listed type is regional. */
+const ACCOUNT_GLOBAL = new Set(["aws:iam/role:Role", "aws:iam/policy:Policy", "aws:iam/instanceProfile:InstanceProfile"]);
+
+/** The AWS names a program claims explicitly, as `type region name` keys (IAM without a region). Pure. */
+export function claimedAwsNames(resources: readonly ContractResource[], region: string): Map<string, ContractResource> {
+    const out = new Map<string, ContractResource>();
+    for (const r of resources) {
+        // A remote component's AWS resources (the EKS cluster's name) count as the component's.
+        for (const x of [r, ...impliedAwsResources(r)]) {
+            if (AWS_NAME_LIMITS[x.type] === undefined || x.type === "aws:iam/rolePolicy:RolePolicy") continue;
+            const name = x.inputs[awsNameInputs(x.type).name];
+            if (!str(name)) continue;
+            const where = ACCOUNT_GLOBAL.has(x.type) ? "(account)" : str(r.inputs.region) ? r.inputs.region : region;
+            out.set(`${x.type} ${where} ${name}`, r);
+        }
+    }
+    return out;
+}
+
+/**
+ * Names two programs deployed to one account would both claim (the second `pulumi up` fails with "already exists"),
+ * one violation per clash, on the later program's resource. Pure.
+ */
+export function nameCollisions(programs: readonly { stack: string; region: string; resources: readonly ContractResource[] }[]): ContractViolation[] {
+    const seen = new Map<string, { stack: string; r: ContractResource }>();
+    const out: ContractViolation[] = [];
+    for (const p of programs) {
+        for (const [key, r] of claimedAwsNames(p.resources, p.region)) {
+            const first = seen.get(key);
+            if (first && first.stack !== p.stack) out.push(violation(r, "aws-name-collision", `claims ${key.split(" ").slice(1).join(" ")}, which stack ${first.stack} also claims (${first.r.urn}): the second stack deployed to this account fails. Derive the name from the stack`));
+            else if (!first) seen.set(key, { stack: p.stack, r });
+        }
+    }
+    return out;
 }
 
 /** The violations, one per line, for a plan or an error message. Pure. */

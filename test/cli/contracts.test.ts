@@ -5,7 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { installMockRuntime } from "../support/mocks";
-import { checkContracts, ContractError, graphContractViolations, repositoryOfRef, resourceContractProblems, tagIsImmutable, type ContractResource } from "../../cli/contracts";
+import { checkContracts, ContractError, nameCollisions, graphContractViolations, repositoryOfRef, resourceContractProblems, tagIsImmutable, type ContractResource } from "../../cli/contracts";
 import { AWS_NAME_LIMITS, effectiveAwsNameLength, maxAutonamedLogicalName } from "../../components/internal/aws-name-limits";
 import { dns1035LabelProblem, dns1123LabelProblem, labelValueProblem, objectNameProblem, qualifiedNameProblem } from "../../components/internal/k8s-names";
 
@@ -178,6 +178,26 @@ describe("creation order over the recorded graph", () => {
         expect(tagIsImmutable({}, "v1")).toBe(false);
         expect(repositoryOfRef("h:5000/a/b:t")).toEqual({ repository: "h:5000/a/b", tag: "t" });
         expect(repositoryOfRef("h/a@sha256:00")).toEqual({ repository: "h/a", tag: undefined });
+    });
+});
+
+describe("names two programs claim in one account", () => {
+    it("reports a repository two stacks name alike in one region, and not one in another region or another name", () => {
+        const repo = (stack: string, name: string) => res("aws:ecr/repository:Repository", `${stack}-repo`, { name }, { urn: `urn:pulumi:${stack}::p::aws:ecr/repository:Repository::repo` });
+        const [v] = nameCollisions([
+            { stack: "cloud", region: "us-west-2", resources: [repo("cloud", "models")] },
+            { stack: "hybrid", region: "us-west-2", resources: [repo("hybrid", "models")] },
+        ]);
+        expect(v).toMatchObject({ contract: "aws-name-collision", urn: "urn:pulumi:hybrid::p::aws:ecr/repository:Repository::repo" });
+        expect(v.message).toContain("stack cloud also claims");
+        expect(nameCollisions([{ stack: "cloud", region: "us-west-2", resources: [repo("cloud", "models")] }, { stack: "hybrid", region: "eu-west-1", resources: [repo("hybrid", "models")] }])).toEqual([]);
+        expect(nameCollisions([{ stack: "cloud", region: "us-west-2", resources: [repo("cloud", "a")] }, { stack: "hybrid", region: "us-west-2", resources: [repo("hybrid", "b")] }])).toEqual([]);
+        // The EKS cluster pulumi-eks creates inside its component claims the cluster name.
+        const eks = (stack: string) => res("eks:index:Cluster", "c", { name: "ml" }, { custom: false, urn: `urn:${stack}` });
+        expect(nameCollisions([{ stack: "a", region: "us-west-2", resources: [eks("a")] }, { stack: "b", region: "us-west-2", resources: [eks("b")] }])).toHaveLength(1);
+        // IAM names are account-wide: another region does not help.
+        const role = (stack: string) => res("aws:iam/role:Role", "role", { name: "runner" }, { urn: `urn:${stack}` });
+        expect(nameCollisions([{ stack: "a", region: "us-west-2", resources: [role("a")] }, { stack: "b", region: "eu-west-1", resources: [role("b")] }])).toHaveLength(1);
     });
 });
 

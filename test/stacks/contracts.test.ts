@@ -5,15 +5,30 @@
  */
 import * as path from "path";
 import { freshRequire } from "../support/mocks";
-import { plan } from "../../cli/plan";
-import { formatViolations } from "../../cli/contracts";
+import { plan, readStackConfig } from "../../cli/plan";
+import { formatViolations, nameCollisions } from "../../cli/contracts";
+import type { PlanResult } from "../../cli/plan";
 
 const root = path.resolve(__dirname, "..", "..");
 
-describe.each(["cloud", "edge", "hybrid"])("stack %s", (stack) => {
-    it("breaks no contract of the providers or the API server", async () => {
-        const result = await plan({ stack, json: true, projectDir: root, load: freshRequire });
+const STACKS = ["cloud", "edge", "hybrid"];
+const runs = new Map<string, PlanResult>();
+
+beforeAll(async () => {
+    for (const stack of STACKS) runs.set(stack, await plan({ stack, json: true, projectDir: root, load: freshRequire }));
+});
+
+describe.each(STACKS)("stack %s", (stack) => {
+    it("breaks no contract of the providers or the API server", () => {
+        const result = runs.get(stack)!;
         expect(result.recorder.resources.length).toBeGreaterThan(10);
         expect(formatViolations(result.violations)).toBe("");
+    });
+});
+
+describe("the sample stacks side by side", () => {
+    it("claim no AWS name another one claims in the same account and region", () => {
+        const programs = STACKS.map((stack) => ({ stack, region: String(readStackConfig(root, stack).config["aws:region"]), resources: runs.get(stack)!.recorder.resources }));
+        expect(formatViolations(nameCollisions(programs))).toBe("");
     });
 });
