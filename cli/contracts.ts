@@ -313,27 +313,21 @@ const providerKey = (r: ContractResource) => providerUrn(r.provider) ?? "default
 const valueOf = (r: ContractResource) => ({ ...r.inputs, ...(r.state ?? {}) });
 
 function namespaceOrder(g: ResourceGraph): ContractViolation[] {
-    const creators = new Map<string, ContractResource>();
+    // Every resource that creates a namespace, by cluster and name: Namespaces, and Helm releases with createNamespace.
+    const creators = new Map<string, ContractResource[]>();
+    const add = (key: string, r: ContractResource) => creators.set(key, [...(creators.get(key) ?? []), r]);
     for (const r of g.resources) {
-        if (r.type === NAMESPACE) {
-            const name = valueOf(r).metadata?.name;
-            if (str(name)) creators.set(`${providerKey(r)}\0${name}`, r);
-        }
-    }
-    for (const r of g.resources) {
-        if (r.type === HELM_RELEASE && r.inputs.createNamespace === true && str(r.inputs.namespace)) {
-            const key = `${providerKey(r)}\0${r.inputs.namespace}`;
-            if (!creators.has(key)) creators.set(key, r);
-        }
+        if (r.type === NAMESPACE && str(valueOf(r).metadata?.name)) add(`${providerKey(r)}\0${valueOf(r).metadata.name}`, r);
+        if (r.type === HELM_RELEASE && r.inputs.createNamespace === true && str(r.inputs.namespace)) add(`${providerKey(r)}\0${r.inputs.namespace}`, r);
     }
     const out: ContractViolation[] = [];
     for (const r of g.resources) {
         if (!r.custom || !r.type.startsWith("kubernetes:") || r.type === NAMESPACE) continue;
         const ns = r.type === HELM_RELEASE ? r.inputs.namespace : r.inputs.metadata?.namespace;
         if (!str(ns)) continue;
-        const creator = creators.get(`${providerKey(r)}\0${ns}`);
-        if (!creator || creator === r || g.waitsOn(r, creator)) continue;
-        out.push(violation(r, "namespace-order", `is created in namespace "${ns}", which this program creates (${creator.urn}), but does not depend on it: the API server refuses it until the namespace exists. Pass the Namespace (or what creates it) in dependsOn`));
+        const made = (creators.get(`${providerKey(r)}\0${ns}`) ?? []).filter((c) => c !== r);
+        if (made.length === 0 || made.length < (creators.get(`${providerKey(r)}\0${ns}`) ?? []).length || made.some((c) => g.waitsOn(r, c))) continue;
+        out.push(violation(r, "namespace-order", `is created in namespace "${ns}", which this program creates (${made.map((c) => c.urn).join(", ")}), but does not depend on it: the API server refuses it until the namespace exists. Pass the Namespace (or what creates it) in dependsOn`));
     }
     return out;
 }
