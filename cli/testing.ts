@@ -7,9 +7,28 @@
  *   repository URLs, IAM role ARNs).
  * - `modelshipMocks(yourMocks)` wraps mocks you write as Pulumi's docs show (`newResource: (args) => ({ id, state })`)
  *   and fills in the provider outputs modelship's components read, which a plain echo of the inputs lacks.
+ *
+ * The recording runtime also knows the contracts the providers and the API server enforce (cli/contracts.ts): it
+ * refuses a resource whose name overflows AWS's limit once autonamed or breaks Kubernetes' name and label rules, and
+ * `recorder.checkContracts()` reports creation-order mistakes over the whole program. `secondRunChanges` compares two
+ * runs of a program, to assert that a second `pulumi up` would change nothing.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CALLS, DEFAULT_OUTPUTS, type OutputsFn } from "./mock-runtime";
+export {
+    checkContracts,
+    graphContractViolations,
+    resourceContractProblems,
+    nameCollisions,
+    formatViolations,
+    tagIsImmutable,
+    ContractError,
+    CRD_INSTALLERS,
+    type ContractName,
+    type ContractResource,
+    type ContractViolation,
+} from "./contracts";
+export { secondRunChanges, formatRunChanges, type RunChange, type RunResource } from "./second-run";
 
 export {
     installMockRuntime,

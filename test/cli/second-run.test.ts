@@ -2,6 +2,8 @@
 import * as aws from "@pulumi/aws";
 import { installMockRuntime, valueOf } from "../support/mocks";
 import { formatRunChanges, secondRunChanges } from "../../cli/second-run";
+import { installMockRuntime as installFromTesting, secondRunChanges as secondRunChangesFromTesting } from "../../cli/testing";
+import { ImageRegistry } from "../../components";
 
 describe("secondRunChanges", () => {
     const r = (urn: string, inputs: Record<string, unknown>) => ({ urn, inputs });
@@ -27,5 +29,20 @@ describe("the mock ECR authorization token", () => {
         const b = await valueOf(aws.ecr.getAuthorizationTokenOutput({}).password);
         expect(a).toMatch(/^mock-ecr-password-\d+$/);
         expect(b).not.toBe(a);
+    });
+});
+
+describe("running one program twice in one test, as docs/plan.md shows", () => {
+    it("compares the two recordings through modelship/testing", async () => {
+        const program = () => new ImageRegistry("app", {});
+        const first = installFromTesting();
+        program();
+        await first.settle();
+        const second = installFromTesting();
+        program();
+        await second.settle();
+        expect(first.resources.length).toBeGreaterThan(2);
+        expect(secondRunChangesFromTesting(first.resources, second.resources)).toEqual([]);
+        expect(first.checkContracts()).toEqual([]);
     });
 });
