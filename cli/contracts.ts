@@ -31,6 +31,7 @@ export type ContractName =
     | "crd-order"
     | "helm-node-group"
     | "image-push-order"
+    | "replica-pull-order"
     | "immutable-tag-twice";
 
 /** One contract a resource breaks, with what to change. */
@@ -432,6 +433,42 @@ function imagePushes(g: ResourceGraph): ContractViolation[] {
     return out;
 }
 
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repo>` parts of an ECR image reference; undefined for other registries. Pure. */
+export function ecrRefParts(ref: string): { account: string; region: string; repository: string } | undefined {
+    const m = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(.+)$/.exec(repositoryOfRef(ref).repository);
+    return m ? { account: m[1], region: m[2], repository: m[3] } : undefined;
+}
+
+function replicaPulls(g: ResourceGraph): ContractViolation[] {
+    const out: ContractViolation[] = [];
+    const pushes = g.resources.filter((r) => r.type === IMAGE && r.inputs.push === true);
+    const replications = g.resources.filter((r) => r.type === ECR_REPLICATION);
+    for (const pull of g.resources.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" || r.type === "docker:index/container:Container")) {
+        const ref = pull.type === "docker:index/container:Container" ? pull.inputs.image : pull.inputs.name;
+        const where = str(ref) ? ecrRefParts(ref) : undefined;
+        if (!where) continue;
+        // A push of the same repository to another region, replicated to this one by a configuration of this program.
+        const pushed = pushes.filter((img) =>
+            ((img.inputs.tags ?? []) as unknown[]).some((t) => {
+                const p = str(t) ? ecrRefParts(t) : undefined;
+                return p !== undefined && p.repository === where.repository && p.region !== where.region;
+            }),
+        );
+        if (pushed.length === 0) continue;
+        const covering = replications.filter(
+            (rc) =>
+                replicates(rc, where.repository) &&
+                ((rc.inputs.replicationConfiguration?.rules ?? []) as { destinations?: { region?: string }[] }[]).some((rule) => (rule.destinations ?? []).some((d) => d.region === where.region)),
+        );
+        const missing = [...pushed, ...covering].filter((x) => !g.waitsOn(pull, x));
+        if (missing.length === 0) continue;
+        out.push(
+            violation(pull, "replica-pull-order", `pulls ${where.repository} from the ${where.region} replica but does not wait for ${missing.map((x) => x.urn).join(" and ")}: ECR replicates asynchronously and only pushes made after the configuration exists. Order the pull after the push and the replication configuration, and wait for the digest in ${where.region}`),
+        );
+    }
+    return out;
+}
+
 /** Each violation once (an image pushing two tags to one repository breaks an ordering rule once). Pure. */
 function dedupe(violations: ContractViolation[]): ContractViolation[] {
     const seen = new Set<string>();
@@ -446,7 +483,7 @@ function dedupe(violations: ContractViolation[]): ContractViolation[] {
 /** The ordering and uniqueness contracts of a whole recorded program. Pure. */
 export function graphContractViolations(resources: readonly ContractResource[]): ContractViolation[] {
     const g = new ResourceGraph(resources);
-    return dedupe([...namespaceOrder(g), ...crdOrder(g), ...helmNodeGroups(g), ...imagePushes(g)]);
+    return dedupe([...namespaceOrder(g), ...crdOrder(g), ...helmNodeGroups(g), ...imagePushes(g), ...replicaPulls(g)]);
 }
 
 /** Every contract a recorded program breaks: each resource's own, then the graph's. Pure. */

@@ -160,6 +160,21 @@ describe("creation order over the recorded graph", () => {
         expect(graphContractViolations([repo, otherRepos, image("i", [url], [repo.urn])])).toEqual([]);
     });
 
+    it("a pull from a replica region must wait for the push and the replication configuration that copies it there", () => {
+        const src = "123456789012.dkr.ecr.us-west-2.amazonaws.com/models";
+        const push = res("docker-build:index:Image", "img", { push: true, tags: [`${src}:v1`] });
+        const replication = res("aws:ecr/replicationConfiguration:ReplicationConfiguration", "rep", { replicationConfiguration: { rules: [{ destinations: [{ region: "eu-central-1", registryId: "123456789012" }] }] } });
+        const pull = (deps: string[]) => res("docker:index/remoteImage:RemoteImage", "pull", { name: "123456789012.dkr.ecr.eu-central-1.amazonaws.com/models@sha256:00" }, { dependencies: deps });
+        const [v] = graphContractViolations([push, replication, pull([push.urn])]);
+        expect(v).toMatchObject({ contract: "replica-pull-order", urn: pull([]).urn });
+        expect(v.message).toContain(replication.urn);
+        expect(v.message).not.toContain(push.urn);
+        expect(graphContractViolations([push, replication, pull([push.urn, replication.urn])])).toEqual([]);
+        // Pulling in the region it was pushed to needs no replication.
+        const local = res("docker:index/remoteImage:RemoteImage", "pull", { name: `${src}@sha256:00` }, { dependencies: [push.urn] });
+        expect(graphContractViolations([push, replication, local])).toEqual([]);
+    });
+
     it("no tag is pushed twice to an immutable repository", () => {
         const url = "1.dkr.ecr.r.amazonaws.com/models:v1";
         const [v] = graphContractViolations([repo, image("a", [url], [repo.urn]), image("b", [url], [repo.urn])]);
