@@ -29,7 +29,7 @@ export {
     type ContractResource,
     type ContractViolation,
 } from "./contracts";
-export { secondRunChanges, formatRunChanges, type RunChange, type RunResource } from "./second-run";
+export { secondRunChanges, formatRunChanges, PROVIDER_IGNORED_CHANGES, type RunChange, type RunResource } from "./second-run";
 
 export {
     installMockRuntime,

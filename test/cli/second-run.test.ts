@@ -17,6 +17,13 @@ describe("secondRunChanges", () => {
         ]);
         expect(formatRunChanges(secondRunChanges(first, second))).toContain("  - a: changed cfg.token, tags[0], tags[1]");
     });
+    it("leaves out what the provider's own diff ignores: docker-build's registry password, not the docker provider's registryAuth", () => {
+        const image = (password: string) => ({ urn: "i", type: "docker-build:index:Image", inputs: { registries: [{ address: "a", username: "AWS", password }] } });
+        expect(secondRunChanges([image("t1")], [image("t2")])).toEqual([]);
+        expect(secondRunChanges([image("t1")], [image("t2")], [])).toEqual([{ urn: "i", change: "changed", paths: ["registries[0].password"] }]);
+        const provider = (password: string) => ({ urn: "p", type: "pulumi:providers:docker", inputs: { registryAuth: JSON.stringify([{ address: "a", password }]) } });
+        expect(secondRunChanges([provider("t1")], [provider("t2")])).toEqual([{ urn: "p", change: "changed", paths: ["registryAuth"] }]);
+    });
     it("is quiet when every resource has the same inputs, whatever the key order", () => {
         expect(secondRunChanges([r("a", { x: 1, y: { z: [1] } })], [r("a", { y: { z: [1] }, x: 1 })])).toEqual([]);
     });
