@@ -7,6 +7,7 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { checkContracts, ContractError, resourceContractProblems, type ContractViolation } from "./contracts";
 
 /** One resource as the engine would have seen it. */
 export interface RecordedResource {
@@ -46,6 +47,11 @@ export interface MockRuntimeOptions {
     outputs?: Record<string, OutputsFn>;
     /** Extra or overriding invoke results by function token. */
     calls?: Record<string, (inputs: Record<string, any>) => Record<string, any>>;
+    /**
+     * Refuse, at registration, a resource that breaks a contract the provider or the API server enforces (a name over
+     * AWS's limit once autonamed, a name or label Kubernetes refuses), as a real `pulumi up` would. Default true.
+     */
+    enforceContracts?: boolean;
 }
 
 export const MOCK_ACCOUNT_ID = "123456789012";
@@ -172,13 +178,20 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     "aws:ec2/launchTemplate:LaunchTemplate": (name) => ({ id: invent("launch-template-id", `lt-${fakeSha256(name).slice(0, 17)}`), latestVersion: 1, defaultVersion: 1 }),
 };
 
+/** Tokens issued so far: ECR's authorization token is valid 12 hours and differs on every call, so the mock's does too. */
+let tokensIssued = 0;
+
 export const DEFAULT_CALLS: Record<string, (inputs: Record<string, any>) => Record<string, any>> = {
-    "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
-        userName: "AWS",
-        password: invent("ecr-password", "mock-ecr-password"),
-        authorizationToken: invent("ecr-token", "QVdTOm1vY2s="),
-        proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${mockRegion()}.amazonaws.com`,
-    }),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => {
+        const n = ++tokensIssued;
+        const password = invent("ecr-password", `mock-ecr-password-${n}`);
+        return {
+            userName: "AWS",
+            password,
+            authorizationToken: invent("ecr-token", Buffer.from(`AWS:${password}`).toString("base64")),
+            proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${mockRegion()}.amazonaws.com`,
+        };
+    },
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({
         accountId: MOCK_ACCOUNT_ID,
         arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`,
@@ -236,7 +249,19 @@ export class MockRecorder {
     readonly resources: RecordedResource[] = [];
     /** Every invoke, with the provider reference (`urn::id`) it was made through, when explicit. */
     readonly invocations: { token: string; inputs: Record<string, any>; provider?: string }[] = [];
+    /** Contracts broken at registration (each such resource was refused when enforcement is on). */
+    readonly refused: ContractViolation[] = [];
     private pending = 0;
+
+    /**
+     * Every contract the recorded program breaks that a real `pulumi up` would hit: names and labels the provider or
+     * the API server refuses, and ordering (namespaced objects after their Namespace, custom resources after their
+     * CRD's installer, Helm releases after a node group that can run them, image pushes after the registry settings
+     * they rely on, no immutable tag pushed twice). Call after {@link settle}.
+     */
+    checkContracts(): ContractViolation[] {
+        return checkContracts(this.resources);
+    }
 
     /** All resources of a type token. */
     ofType(type: string): RecordedResource[] {
@@ -301,6 +326,7 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
     const recorder = new MockRecorder();
     const outputs = { ...DEFAULT_OUTPUTS, ...(options.outputs ?? {}) };
     const calls = { ...DEFAULT_CALLS, ...(options.calls ?? {}) };
+    const enforce = options.enforceContracts ?? true;
     let current: { parent?: string; urn?: string; dependencies?: string[]; ignoreChanges?: string[] } = {};
 
     pulumi.runtime.setMocks(
@@ -310,7 +336,7 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
                 const computed = outputs[args.type]?.(args.name, plain.value) ?? {};
                 const state = { ...args.inputs, ...computed };
                 const custom = args.custom ?? false;
-                recorder.resources.push({
+                const recorded: RecordedResource = {
                     type: args.type,
                     name: args.name,
                     inputs: plain.value,
@@ -322,7 +348,12 @@ export function installMockRuntime(options: MockRuntimeOptions = {}): MockRecord
                     dependencies: current.dependencies ?? [],
                     ignoreChanges: current.ignoreChanges ?? [],
                     custom,
-                });
+                };
+                recorder.resources.push(recorded);
+                const problems = resourceContractProblems(recorded).map((p) => ({ contract: p.contract, urn: recorded.urn, type: recorded.type, name: recorded.name, message: `${recorded.urn}: ${p.message}` }));
+                recorder.refused.push(...problems);
+                // As the provider would: the resource fails to create, with its URN and the fix in the message.
+                if (enforce && problems.length > 0) throw new ContractError(problems);
                 return { id: custom ? `${args.name}-id` : undefined, state };
             },
             call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {

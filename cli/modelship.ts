@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `modelship` command: `modelship plan [--stack NAME] [--json] [--diff FILE] [--out DIR] [--project-dir DIR] [--enforce] [--policy-config FILE] [--max-monthly USD]`. */
-import { plan, parsePlanArgs, USAGE } from "./plan";
+import { plan, parsePlanArgs, renderContractViolations, USAGE } from "./plan";
 
 function fail(message: string): never {
     process.stderr.write(`modelship: ${message}\n`);
@@ -30,6 +30,8 @@ async function main(argv: string[]): Promise<void> {
     const result = await plan(opts);
     process.stdout.write(`${result.text}\n`);
     if (opts.out) process.stderr.write(`wrote ${result.written.length} Kubernetes objects as YAML under ${opts.out}\n`);
+    // Contracts first: a real pulumi up would fail on them, whatever the policies or the budget say.
+    if (result.contractViolations.length > 0) fail(renderContractViolations(result.contractViolations));
     if (result.refused) fail(`plan refused (--enforce): ${result.violations.filter((v) => v.enforcementLevel === "mandatory").length} mandatory policy violations, listed above`);
     // After the plan is printed, so that the estimate that failed is in front of the reader.
     if (result.budgetError) fail(result.budgetError);

@@ -21,6 +21,7 @@ import { budgetProblem, estimateCost, renderCost, type CostEstimate } from "./co
 import { installMockRuntime, markPlaceholders, mockRegion, unwrapSecrets, type MockRecorder, type RecordedResource } from "./mock-runtime";
 import { formatViolation, policies, runPolicies, validatePolicyConfig, type PolicyPackConfig, type PolicyTarget, type PolicyViolation } from "../policy";
 import { signingOwnerWarnings, unsignedImageWarnings } from "./signing-check";
+import { formatViolations, type ContractViolation } from "./contracts";
 
 export const SECRET_MASK = "[secret]";
 
@@ -85,6 +86,26 @@ export interface Plan {
     violations?: PolicyViolation[];
     /** The estimated monthly cost band (cli/cost.ts). */
     cost?: CostEstimate;
+}
+
+/** What {@link plan} returns. */
+export interface PlanResult {
+    /** What to print: the tree, the JSON plan, or the diff. */
+    text: string;
+    plan: Plan;
+    /** Kubernetes YAML files written under `--out`. */
+    written: string[];
+    diff?: PlanDiff;
+    /** What the policy pack reported, mandatory first. */
+    violations: PolicyViolation[];
+    /** True with `enforce` when a mandatory policy violation refuses the plan (the CLI exits non-zero). */
+    refused: boolean;
+    /** Why the plan fails `--max-monthly`, when it does. */
+    budgetError?: string;
+    /** Contracts of the providers and the API server that the program breaks; `modelship plan` fails when any. */
+    contractViolations: ContractViolation[];
+    /** The recording of the run (every resource with its inputs, dependencies and provider). */
+    recorder: MockRecorder;
 }
 
 /** A one-line user error (bad flag, unknown stack, bad config). */
@@ -681,10 +702,13 @@ export function renderViolations(violations: PolicyViolation[], enforce = false)
     return [head, ...violations.map((v) => `  ${markPlaceholders(formatViolation(v))}`), ...tail].join("\n");
 }
 
+/** The lines `modelship plan` prints on stderr before failing, when the program breaks contracts. Pure. */
+export function renderContractViolations(violations: readonly ContractViolation[]): string {
+    return `${violations.length} contract violation${violations.length === 1 ? "" : "s"}: a real pulumi up would fail or misorder these resources:\n${formatViolations(violations)}`;
+}
+
 /** Runs the plan and returns what to print. Throws {@link PlanError} (or a config error) on bad input. */
-export async function plan(
-    opts: PlanOptions,
-): Promise<{ text: string; plan: Plan; written: string[]; diff?: PlanDiff; violations: PolicyViolation[]; refused: boolean; budgetError?: string }> {
+export async function plan(opts: PlanOptions): Promise<PlanResult> {
     const projectDir = opts.projectDir ? path.resolve(opts.projectDir) : findProjectDir(process.cwd());
     const previous = opts.diff ? readPlanFile(path.resolve(opts.diff)) : undefined;
     const policyConfig = opts.policyConfig ? readPolicyConfig(path.resolve(opts.policyConfig)) : {};
@@ -737,12 +761,13 @@ export async function plan(
     const budgetError = opts.maxMonthly !== undefined && result.cost ? budgetProblem(result.cost, opts.maxMonthly) : undefined;
     const budget = budgetError ? { budgetError } : {};
     const written = opts.out ? writeKubernetesYaml(recorder, path.resolve(opts.out)) : [];
+    const contractViolations = recorder.checkContracts();
     if (previous) {
         const diff = diffPlans(previous, result);
-        return { text: opts.json ? JSON.stringify(diff, null, 2) : `${renderDiff(opts.stack, diff)}\n\n${policyText}`, plan: result, written, diff, violations, refused, ...budget };
+        return { text: opts.json ? JSON.stringify(diff, null, 2) : `${renderDiff(opts.stack, diff)}\n\n${policyText}`, plan: result, written, diff, violations, refused, contractViolations, recorder, ...budget };
     }
     const warnings = [...unsignedImageWarnings(resources), ...signingOwnerWarnings(resources)].map((w) => `warning: ${w}`);
     const costText = result.cost ? `${renderCost(result.cost)}\n\n` : "";
     const text = opts.json ? JSON.stringify(result, null, 2) : `${[renderTree(result, recorder, stackConfig.file), ...warnings].join("\n")}\n\n${costText}${policyText}`;
-    return { text, plan: result, written, violations, refused, ...budget };
+    return { text, plan: result, written, violations, refused, contractViolations, recorder, ...budget };
 }

@@ -82,6 +82,8 @@ export interface SecretWiringArgs {
 }
 
 /** External Secrets Operator Helm chart, pinned. 1.0.0 serves the `external-secrets.io/v1` API used below. */
+// Checked to exist on 2026-11-26: tag helm-chart-1.0.0 of github.com/external-secrets/external-secrets,
+// deploy/charts/external-secrets/Chart.yaml version "1.0.0" (2025-11-07), published to charts.external-secrets.io.
 export const ESO_CHART = { chart: "external-secrets", version: "1.0.0", repo: "https://charts.external-secrets.io" } as const;
 export const ESO_API_VERSION = "external-secrets.io/v1";
 /**

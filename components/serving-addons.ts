@@ -24,8 +24,11 @@ import {
 export const SERVING_ADDONS_TYPE = "modelship:index:ServingAddons";
 
 /** KEDA Helm chart, pinned. */
+// Checked to exist on 2026-11-26: https://github.com/kedacore/charts/releases/tag/v2.21.1 ("Chart: v2.21.1 | App: v2.21.1").
 export const KEDA_CHART = { chart: "keda", version: "2.21.1", repo: "https://kedacore.github.io/charts" } as const;
 /** prometheus-community `prometheus` Helm chart, pinned. */
+// Checked to exist on 2026-11-26: tag prometheus-27.52.0 of github.com/prometheus-community/helm-charts,
+// charts/prometheus/Chart.yaml version 27.52.0 (2025-12-17).
 export const PROMETHEUS_CHART = { chart: "prometheus", version: "27.52.0", repo: "https://prometheus-community.github.io/helm-charts" } as const;
 
 /**

@@ -1,37 +1,72 @@
 /**
- * How long the physical names of AWS resources may be, by Pulumi type token, and what Pulumi's autonaming adds to a
- * logical name. A name that fits modelship's own rules can still overflow AWS's limit once the suffix is added, and
- * that fails only during `pulumi up`; components check their children's names against this table at construction,
- * and the mock runtime can check every recorded resource against it. Pure: no Pulumi calls.
+ * AWS name limits, by Pulumi type token, and the name Pulumi gives a resource whose name input is left out. Shared by
+ * the components' validation and by the mock runtime's contract checks (cli/contracts.ts), so that a name that passes
+ * our validation but overflows AWS's limit once Pulumi's autoname suffix is added fails a test, not a deploy.
  */
 
 /**
- * Maximum length of the autonamed physical name (the `name` property, `nodeGroupName` for node groups), from the AWS
- * API references: IAM CreateRole/CreateInstanceProfile/CreatePolicy/PutRolePolicy, EC2 CreateLaunchTemplate and
- * CreateSecurityGroup, EKS CreateNodegroup/CreateCluster, CloudWatch Logs CreateLogGroup, KMS CreateAlias, ECR
- * CreateRepository, Secrets Manager CreateSecret, Auto Scaling CreateAutoScalingGroup.
+ * Longest name AWS accepts, by resource type (the AWS API references: IAM CreateRole 64, CreatePolicy 128,
+ * CreateInstanceProfile 128, PutRolePolicy 128; EKS CreateNodegroup 63, CreateCluster 100; ECR 256; Secrets Manager
+ * 512; CloudWatch Logs 512; KMS alias 256; SQS 80; EC2 security group 255, launch template 128; EventBridge rule 64).
  */
 export const AWS_NAME_LIMITS: Record<string, number> = {
     "aws:iam/role:Role": 64,
-    "aws:iam/user:User": 64,
-    "aws:iam/instanceProfile:InstanceProfile": 128,
     "aws:iam/policy:Policy": 128,
+    "aws:iam/instanceProfile:InstanceProfile": 128,
     "aws:iam/rolePolicy:RolePolicy": 128,
-    "aws:ec2/launchTemplate:LaunchTemplate": 128,
-    "aws:ec2/securityGroup:SecurityGroup": 255,
     "aws:eks/nodeGroup:NodeGroup": 63,
     "aws:eks/cluster:Cluster": 100,
-    "aws:cloudwatch/logGroup:LogGroup": 512,
-    "aws:kms/alias:Alias": 256,
     "aws:ecr/repository:Repository": 256,
     "aws:secretsmanager/secret:Secret": 512,
-    "aws:autoscaling/group:Group": 255,
+    "aws:cloudwatch/logGroup:LogGroup": 512,
+    "aws:kms/alias:Alias": 256,
     "aws:sqs/queue:Queue": 80,
+    "aws:ec2/securityGroup:SecurityGroup": 255,
+    "aws:ec2/launchTemplate:LaunchTemplate": 128,
     "aws:cloudwatch/eventRule:EventRule": 64,
+    "aws:iam/user:User": 64,
+    "aws:autoscaling/group:Group": 255,
 };
 
+/** The input holding the name (and the prefix alternative) of each type in {@link AWS_NAME_LIMITS}; default `name` / `namePrefix`. */
+export const AWS_NAME_INPUTS: Record<string, { name: string; prefix?: string }> = {
+    "aws:eks/nodeGroup:NodeGroup": { name: "nodeGroupName", prefix: "nodeGroupNamePrefix" },
+    "aws:ecr/repository:Repository": { name: "name" },
+    "aws:eks/cluster:Cluster": { name: "name" },
+};
+
+/** Pulumi's autoname: the logical name, `-`, and 7 random characters (pulumi-aws). */
+export const AWS_AUTONAME_SUFFIX_LENGTH = 8;
+
+/** The Terraform-generated part of a `namePrefix` name: a 26-character timestamp and counter. */
+export const AWS_PREFIX_SUFFIX_LENGTH = 26;
+
+/** The name inputs of an AWS type (`name`/`namePrefix` unless listed in {@link AWS_NAME_INPUTS}). Pure. */
+export function awsNameInputs(type: string): { name: string; prefix?: string } {
+    return AWS_NAME_INPUTS[type] ?? { name: "name", prefix: "namePrefix" };
+}
+
+/** Longest logical name a resource of `type` can have when Pulumi autonames it; undefined for an unlisted type. Pure. */
+export function maxAutonamedLogicalName(type: string): number | undefined {
+    const limit = AWS_NAME_LIMITS[type];
+    return limit === undefined ? undefined : limit - AWS_AUTONAME_SUFFIX_LENGTH;
+}
+
+/**
+ * Length of the name AWS will see for a resource of a listed type: the explicit name, the prefix plus Terraform's
+ * suffix, or the logical name plus Pulumi's autoname suffix. Undefined when the name is not a plain string yet. Pure.
+ */
+export function effectiveAwsNameLength(type: string, logicalName: string, inputs: Record<string, unknown>): { length: number; how: "name" | "prefix" | "autoname" } | undefined {
+    const { name, prefix } = awsNameInputs(type);
+    const explicit = inputs[name];
+    if (explicit !== undefined && explicit !== null) return typeof explicit === "string" ? { length: explicit.length, how: "name" } : undefined;
+    const pre = prefix ? inputs[prefix] : undefined;
+    if (pre !== undefined && pre !== null) return typeof pre === "string" ? { length: pre.length + AWS_PREFIX_SUFFIX_LENGTH, how: "prefix" } : undefined;
+    return { length: logicalName.length + AWS_AUTONAME_SUFFIX_LENGTH, how: "autoname" };
+}
+
 /** What Pulumi's default autonaming appends to a logical name: `-` and 7 random hex characters. */
-export const AUTONAME_SUFFIX_LENGTH = 8;
+export const AUTONAME_SUFFIX_LENGTH = AWS_AUTONAME_SUFFIX_LENGTH;
 
 /** The longest logical name an autonamed resource of `type` may have, or undefined when the type has no known limit. Pure. */
 export function maxLogicalNameLength(type: string): number | undefined {

@@ -20,6 +20,10 @@ export interface PinnedChart {
 
 /** Helm charts, each pinned to a version so that a `pulumi up` next month installs what was reviewed today. */
 export const GPU_CLUSTER_CHARTS = {
+    // Each version checked to exist on 2026-11-26 (the repository is published from these tags by chart-releaser):
+    // 0.18.0: tag v0.18.0 of github.com/NVIDIA/k8s-device-plugin, deployments/helm/nvidia-device-plugin/Chart.yaml version "0.18.0" (2025-10-21).
+    // 9.50.0: tag cluster-autoscaler-chart-9.50.0 of github.com/kubernetes/autoscaler, charts/cluster-autoscaler/Chart.yaml (2025-08-11).
+    // 3.13.0: tag metrics-server-helm-chart-3.13.0 of github.com/kubernetes-sigs/metrics-server, charts/metrics-server/Chart.yaml (2025-07-22).
     nvidiaDevicePlugin: { chart: "nvidia-device-plugin", repo: "https://nvidia.github.io/k8s-device-plugin", version: "0.18.0" },
     clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.50.0" },
     metricsServer: { chart: "metrics-server", repo: "https://kubernetes-sigs.github.io/metrics-server/", version: "3.13.0" },

@@ -23,7 +23,7 @@ let project: string;
 beforeAll(() => {
     fs.mkdirSync(cliDir, { recursive: true });
     // The CLI and what it imports (the policy pack, and the constants its rules share), laid out as in the package.
-    const sources = ["cli/modelship.ts", "cli/plan.ts", "cli/mock-runtime.ts", "cli/signing-check.ts", "cli/cost.ts", "components/internal/gpu-instances.ts", "components/internal/gpu-constants.ts", ...fs.readdirSync(path.join(root, "policy"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `policy/${f}`)];
+    const sources = ["cli/modelship.ts", "cli/plan.ts", "cli/mock-runtime.ts", "cli/signing-check.ts", "cli/cost.ts", "cli/contracts.ts", "components/internal/aws-name-limits.ts", "components/internal/k8s-names.ts", "components/internal/gpu-instances.ts", "components/internal/gpu-constants.ts", ...fs.readdirSync(path.join(root, "policy"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `policy/${f}`)];
     for (const rel of sources) {
         const file = path.join(root, rel);
         fs.mkdirSync(path.dirname(path.join(cliDir, rel)), { recursive: true });
@@ -100,5 +100,26 @@ describe("modelship (the process)", () => {
         expect(under.stderr).toBe("");
         expect(under.status).toBe(0);
         expect(run(["plan", "--stack", "dev", "--max-monthly", "lots"], project).stderr).toBe('modelship: --max-monthly: "lots" is not an amount in USD: give a positive number such as 2500\n');
+    });
+
+    it("fails, naming the resource's URN and the fix, when the program breaks a contract the provider enforces", () => {
+        const bad = fs.mkdtempSync(path.join(os.tmpdir(), "modelship-cli-bad-"));
+        fs.symlinkSync(path.join(root, "node_modules"), path.join(bad, "node_modules"));
+        fs.writeFileSync(path.join(bad, "Pulumi.yaml"), "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+        fs.writeFileSync(path.join(bad, "Pulumi.dev.yaml"), "config: {}\n");
+        // 60 characters + Pulumi's "-xxxxxxx" overflows IAM's 64; the second program declares a Service after a
+        // Namespace it does not depend on.
+        fs.writeFileSync(path.join(bad, "index.ts"), ['import * as aws from "@pulumi/aws";', `new aws.iam.Role("${"r".repeat(60)}", { assumeRolePolicy: "{}" });`, ""].join("\n"));
+        const r = run(["plan", "--stack", "dev"], bad);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`urn:pulumi:dev::shop::aws:iam/role:Role::r{60}: aws:iam/role:Role: AWS allows 64 characters, .*shorten the component name by 4 characters`));
+        fs.writeFileSync(
+            path.join(bad, "index.ts"),
+            ['import * as k8s from "@pulumi/kubernetes";', 'new k8s.core.v1.Namespace("ns", { metadata: { name: "ml" } });', 'new k8s.core.v1.Service("svc", { metadata: { name: "svc", namespace: "ml" }, spec: { ports: [{ port: 80 }] } });', ""].join("\n"),
+        );
+        const order = run(["plan", "--stack", "dev"], bad);
+        expect(order.status).toBe(1);
+        expect(order.stdout).toContain("svc");
+        expect(order.stderr).toMatch(/1 contract violation: .*\n {2}- \[namespace-order\] urn:pulumi:dev::shop::kubernetes:core\/v1:Service::svc: is created in namespace "ml", which this program creates \(urn:pulumi:dev::shop::kubernetes:core\/v1:Namespace::ns\)/);
     });
 });

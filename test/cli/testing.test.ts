@@ -61,6 +61,15 @@ describe("modelshipMocks around mocks written as Pulumi's docs show", () => {
     });
 });
 
+describe("modelshipMocks refuses what the provider would", () => {
+    it("rejects a resource whose autonamed IAM name overflows 64 characters, naming it and the fix; accepts it when asked", async () => {
+        const args = { type: "aws:iam/role:Role", name: "r".repeat(60), inputs: {}, custom: true } as pulumi.runtime.MockResourceArgs;
+        await expect(modelshipMocks().newResource(args)).rejects.toThrow(/aws:iam\/role:Role::r{60}: aws:iam\/role:Role: AWS allows 64 characters/);
+        await expect(modelshipMocks({}, { enforceContracts: false }).newResource(args)).resolves.toMatchObject({ id: `${"r".repeat(60)}_id` });
+        await expect(modelshipMocks().newResource({ ...args, name: "r" })).resolves.toMatchObject({ id: "r_id" });
+    });
+});
+
 describe("mockOutputs", () => {
     it("returns modelship's provider outputs for a type, and nothing for an unknown type", () => {
         expect(mockOutputs("aws:iam/role:Role", "r", { name: "runner" }).arn).toBe(`arn:aws:iam::${MOCK_ACCOUNT_ID}:role/runner`);
