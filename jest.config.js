@@ -7,5 +7,6 @@ module.exports = {
   transform: {
     "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "tsconfig.json" }],
   },
-  testTimeout: 30000,
+  // Many tests plan whole stacks (seconds each, more on a busy 2-core CI machine): a generous per-test ceiling.
+  testTimeout: 120000,
 };
