@@ -34,7 +34,7 @@ describe("component names within AWS's limits once autonamed", () => {
     });
     it("SecretWiring (aws mode): its IRSA role's name fits IAM's 64 characters", async () => {
         const build = (name: string) =>
-            new SecretWiring(name, { mode: "aws", namespace: "ns", cluster: { oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/${OIDC_URL}`, oidcProviderUrl: `https://${OIDC_URL}` }, secrets: { A: pulumi.output("a") }, installOperator: false }, { provider });
+            new SecretWiring(name, { mode: "aws", namespace: "ns", cluster: { oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/${OIDC_URL}`, oidcProviderUrl: `https://${OIDC_URL}` }, secrets: { A: pulumi.output("a") }, installOperator: false, operatorReady: [] }, { provider });
         expect(await refused(named(49), build)).toBe(false);
         expect(await refused(named(50), build)).toBe(true);
     });
