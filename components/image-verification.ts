@@ -40,6 +40,12 @@ export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease
 export interface ImageVerificationArgs {
     /** The cluster's IAM OIDC provider (a GpuCluster), for Ratify's IRSA role. Required. */
     cluster: OidcCluster;
+    /**
+     * The node groups Gatekeeper and Ratify can run on, when this program creates them: both Helm installs wait for
+     * them (atomic installs time out while nodes come up). Default: the cluster's `systemNodes` when it has them (a
+     * GpuCluster), else none.
+     */
+    nodesReady?: pulumi.Resource[];
     /** The AWS Signer profile whose signatures are trusted (`ImageRegistry.signingProfileArn`). Required. */
     signingProfileArn: pulumi.Input<string>;
     /**
@@ -252,7 +258,13 @@ export class ImageVerification extends pulumi.ComponentResource {
         const rootCertificate = checkInput({ component: "ImageVerification", name, field: "signerRootCertificate" }, args.signerRootCertificate, certificateProblem);
 
         this.role = this.createRole(name, ns, args);
-        this.gatekeeper = pinnedRelease(`${name}-gatekeeper`, GATEKEEPER_CHART, { name: "gatekeeper", namespace: ns, createNamespace: true, values: gatekeeperValues(args.failClosed ?? d.failClosed) }, { parent: this });
+        const nodes = args.nodesReady ?? (args.cluster as { systemNodes?: pulumi.Resource[] }).systemNodes ?? [];
+        this.gatekeeper = pinnedRelease(
+            `${name}-gatekeeper`,
+            GATEKEEPER_CHART,
+            { name: "gatekeeper", namespace: ns, createNamespace: true, values: gatekeeperValues(args.failClosed ?? d.failClosed) },
+            { parent: this, dependsOn: nodes },
+        );
         const values = pulumi
             .all([profileArn, pulumi.all(args.repositories.map((r) => r.url)), rootCertificate, this.role.arn])
             .apply(([arn, urls, cert, roleArn]) => ratifyValues({ profileArn: arn, repositoryUrls: urls, rootCertificate: cert, roleArn, gatekeeperNamespace: ns }));

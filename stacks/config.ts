@@ -550,9 +550,16 @@ export function parseTarget(value: unknown): Target {
 }
 
 /** A getter over Pulumi config: structured values (stored as JSON) decode, plain strings pass through. */
+/**
+ * Top-level keys that hold a boolean: Pulumi keeps every config value as a string (`pulumi config set modelship:signing
+ * true` and `modelship:signing: true` in the stack file both read back as "true"), so these are decoded.
+ */
+const BOOLEAN_KEYS = new Set(["signing"]);
+
 export function pulumiConfigGetter(config: pulumi.Config): ConfigGetter {
     return (key) => {
         const value = config.get(key);
+        if (value !== undefined && BOOLEAN_KEYS.has(key) && /^\s*(true|false)\s*$/.test(value)) return value.trim() === "true";
         if (value === undefined || !/^\s*[[{]/.test(value)) return value;
         try {
             return JSON.parse(value);

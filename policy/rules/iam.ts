@@ -32,6 +32,8 @@ export const KNOWN_ARN_FORMS: Record<string, string> = {
 export const ACCOUNT_LEVEL_ACTIONS = new Set(
     [
         "ecr:GetAuthorizationToken",
+        // Notation's AWS Signer plugin checks revocation with it; the Service Authorization Reference lists no resource.
+        "signer:GetRevocationStatus",
         "ecr:DescribeRegistry",
         "ecr:GetRegistryPolicy",
         "ecr:PutRegistryPolicy",
