@@ -956,15 +956,8 @@ export class GpuCluster extends pulumi.ComponentResource {
             }));
             const karpenter = installKarpenter(
                 {
-                    name,
-                    parent: this,
-                    provider,
-                    clusterName: cluster.eksCluster.name,
-                    clusterArn: cluster.eksCluster.arn,
-                    oidcProviderArn: cluster.oidcProviderArn,
-                    oidcProviderUrl: cluster.oidcProviderUrl,
+                    ...ctx,
                     partition: where.partition,
-                    region: where.region,
                     accountId: where.accountId,
                     subnetIds: network.privateSubnetIds,
                     // The security group EKS gives managed nodes (a launch template without groups): the same rules.
@@ -973,8 +966,6 @@ export class GpuCluster extends pulumi.ComponentResource {
                     diskSizeGb: Math.max(...groups.map((g) => g.diskSizeGb)),
                     volumeKmsKeyId: nodeVolumeKmsKeyArn,
                     consolidateAfter: args.scaleDownDelay ?? d.scaleDownDelay,
-                    tags,
-                    dependsOn: [systemGroup],
                 },
                 pools,
             );

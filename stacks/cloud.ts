@@ -3,7 +3,8 @@
  * -> SecretWiring (Secrets Manager) -> InferenceService on GPU nodes.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GpuCluster, ImageRegistry, ImageVerification, InferenceImage, InferenceService, SecretWiring, ServingAddons } from "../components";
+import { GpuCluster, ImageRegistry, ImageVerification, InferenceImage, InferenceService, type ModelArgs, SecretWiring, ServingAddons } from "../components";
+import type { CloudTarget } from "./target-args";
 import { accountUniqueName, type CloudConfig, configEngine, imageBuildArgs, repositoryArgs, servedModel } from "./config";
 
 export interface CloudTargetArgs extends CloudConfig {
@@ -11,22 +12,8 @@ export interface CloudTargetArgs extends CloudConfig {
     secretValues: Record<string, pulumi.Input<string>>;
 }
 
-export interface CloudTargetOutputs {
-    /** Undefined when the engine's published image runs as is (service.server triton/vllm): nothing is built. */
-    registry?: ImageRegistry;
-    /** Undefined when the engine's published image runs as is. */
-    image?: InferenceImage;
-    /** The image the service runs: the built image's digest, or `service.serverImage`. */
-    imageRef: pulumi.Output<string>;
-    /** What happened to the image build, for the plan and `pulumi stack output`: "InferenceImage (gpu)" or why none. */
-    imageBuild: string;
-    cluster: GpuCluster;
-    addons: ServingAddons;
-    secrets?: SecretWiring;
-    service: InferenceService;
-    /** Admission control refusing unsigned images in the service's namespace, with `signing`. */
-    verification?: ImageVerification;
-}
+/** What cloudTarget declares (the published type, stacks/target-args.ts). */
+export type CloudTargetOutputs = CloudTarget;
 
 /** Builds the cloud target from its configuration. Callable from any Pulumi program. */
 export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOptions): CloudTargetOutputs {
@@ -34,9 +21,10 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
     const svc = args.service;
     const engine = configEngine(svc.server);
     // Triton and vLLM run their published image as is: no registry, no build (the plan says so).
-    const built = engine === "modelship" ? buildImage(args, opts) : undefined;
+    // One served name for the image's build arg and every deployment's MODEL_NAME; a missing model file fails here.
+    const served: { model?: ModelArgs; modelName?: string } = engine === "modelship" ? servedModel(args) : { modelName: args.modelName };
+    const built = engine === "modelship" ? buildImage(args, served.model, opts) : undefined;
     const imageRef = built ? built.image.ref : pulumi.output(svc.serverImage!);
-    const served = engine === "modelship" ? servedModel(args) : { modelName: args.modelName };
     const cluster = new GpuCluster(
         `${prefix}-cluster`,
         {
@@ -129,10 +117,8 @@ export function cloudTarget(args: CloudTargetArgs, opts?: pulumi.ComponentResour
 }
 
 /** The registry and the image build of the modelship server. */
-function buildImage(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOptions): { registry: ImageRegistry; image: InferenceImage } {
+function buildImage(args: CloudTargetArgs, model: ModelArgs | undefined, opts?: pulumi.ComponentResourceOptions): { registry: ImageRegistry; image: InferenceImage } {
     const prefix = args.name;
-    // One served name for the image's build arg and every deployment's MODEL_NAME; a missing model file fails here.
-    const served = servedModel(args);
     const registry = new ImageRegistry(
         prefix,
         { ...repositoryArgs(args.repository, prefix, pulumi.getProject(), pulumi.getStack()), signing: stackSigning(args.signing) },
@@ -142,7 +128,7 @@ function buildImage(args: CloudTargetArgs, opts?: pulumi.ComponentResourceOption
         `${prefix}-image`,
         {
             ...imageBuildArgs(args.image, { target: "gpu", platforms: ["linux/amd64"] }),
-            model: served.model,
+            model,
             registry,
         },
         opts,

@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EdgeDevice, ImageRegistry, InferenceImage } from "../components";
 import { signedBy, stackSigning } from "./cloud";
+import type { EdgeTarget } from "./target-args";
 import { EDGE_DEFAULT_TARGET, type EdgeConfig, imageBuildArgs, projectPath, repositoryArgs, servedModel } from "./config";
 
 /** Platforms of the edge image: x86 gateways and Jetson-class arm64 devices. */
@@ -27,18 +28,8 @@ export interface EdgeTargetArgs extends EdgeConfig {
     providerRegion?: string;
 }
 
-export interface EdgeTargetOutputs {
-    registry: ImageRegistry;
-    image: InferenceImage;
-    devices: EdgeDevice[];
-    /** The image reference every device runs (in the devices' region). */
-    deviceImageRef: pulumi.Output<string>;
-    pullRoleArn: pulumi.Output<string | undefined>;
-    /** The IAM Roles Anywhere profile devices name with `aws_signing_helper`, when a trust anchor is configured. */
-    rolesAnywhereProfileArn: pulumi.Output<string | undefined>;
-    /** The deployer's own principal, trusted by the pull role so that it can log the devices in with pull-only rights. */
-    deployerPrincipal: pulumi.Output<string>;
-}
+/** What edgeTarget declares (the published type, stacks/target-args.ts). */
+export type EdgeTargetOutputs = EdgeTarget;
 
 /**
  * The principal to trust for the identity running the deployment: an assumed-role session ARN is not a valid

@@ -5,8 +5,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { InferenceService, SecretWiring, ServingAddons } from "../components";
-import { cloudTarget, type CloudTargetOutputs } from "./cloud";
+import { cloudTarget } from "./cloud";
 import { type HybridConfig, servedModel } from "./config";
+import type { HybridTarget } from "./target-args";
 
 export interface HybridTargetArgs extends HybridConfig {
     /** Secret values by name (Pulumi secrets), wired into the pods of both clusters. */
@@ -15,13 +16,8 @@ export interface HybridTargetArgs extends HybridConfig {
     onPremKubeconfig: pulumi.Input<string>;
 }
 
-export interface HybridTargetOutputs {
-    cloud: CloudTargetOutputs;
-    onPremProvider: k8s.Provider;
-    onPremAddons: ServingAddons;
-    onPremSecrets?: SecretWiring;
-    onPremService: InferenceService;
-}
+/** What hybridTarget declares (the published type, stacks/target-args.ts). */
+export type HybridTargetOutputs = HybridTarget;
 
 /** Builds the hybrid target. Callable from any Pulumi program. */
 export function hybridTarget(args: HybridTargetArgs, opts?: pulumi.ComponentResourceOptions): HybridTargetOutputs {

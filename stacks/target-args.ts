@@ -187,13 +187,13 @@ export interface CloudTarget {
     image?: InferenceImage;
     /** The image the service runs: the built image's digest, or `service.serverImage`. */
     imageRef: pulumi.Output<string>;
-    /** What happened to the image build: "InferenceImage (gpu target), ..." or "skipped: ...". */
+    /** What happened to the image build, for the plan and `pulumi stack output`: "InferenceImage (gpu target), ..." or "skipped: ...". */
     imageBuild: string;
     cluster: GpuCluster;
     addons: ServingAddons;
     secrets?: SecretWiring;
     service: InferenceService;
-    /** Admission control refusing unsigned images, with `signing`. */
+    /** Admission control refusing unsigned images in the service's namespace, with `signing`. */
     verification?: ImageVerification;
 }
 
@@ -202,9 +202,12 @@ export interface EdgeTarget {
     registry: ImageRegistry;
     image: InferenceImage;
     devices: EdgeDevice[];
+    /** The image reference every device runs (in the devices' region). */
     deviceImageRef: pulumi.Output<string>;
     pullRoleArn: pulumi.Output<string | undefined>;
+    /** The IAM Roles Anywhere profile devices name with `aws_signing_helper`, when a trust anchor is configured. */
     rolesAnywhereProfileArn: pulumi.Output<string | undefined>;
+    /** The deployer's own principal, trusted by the pull role so that it can log the devices in with pull-only rights. */
     deployerPrincipal: pulumi.Output<string>;
 }
 

@@ -17,6 +17,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { CapacityContext } from "./capacity";
 import { irsaTrustPolicy, policyDocument, type PolicyDocument } from "./iam";
 import { GPU_RESOURCE, GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE } from "./gpu-constants";
 import { systemNodeSelector } from "./gpu-addons";
@@ -327,16 +328,11 @@ export function karpenterAutonamedChildren(name: string): { type: string; logica
     ];
 }
 
-/** What {@link installKarpenter} builds on. */
-export interface KarpenterContext {
-    /** The component's name; children are named `${name}-karpenter-...`. */
-    name: string;
-    parent: pulumi.Resource;
-    provider: k8s.Provider;
-    clusterName: pulumi.Output<string>;
-    clusterArn: pulumi.Output<string>;
-    oidcProviderArn: pulumi.Output<string>;
-    oidcProviderUrl: pulumi.Output<string>;
+/**
+ * What {@link installKarpenter} builds on: the cluster a capacity strategy gets (children named `${name}-kp-...`,
+ * `dependsOn` the system node group the controller runs on), plus what launching nodes needs.
+ */
+export interface KarpenterContext extends Omit<CapacityContext, "kubernetesVersion" | "region"> {
     partition: pulumi.Input<string>;
     region: pulumi.Input<string>;
     accountId: pulumi.Input<string>;
@@ -349,9 +345,6 @@ export interface KarpenterContext {
     diskSizeGb: number;
     volumeKmsKeyId?: pulumi.Input<string>;
     consolidateAfter: string;
-    tags: Record<string, string>;
-    /** What the controller must wait for: the system node group it runs on. */
-    dependsOn: pulumi.Resource[];
 }
 
 /** What Karpenter's installation created, for the component's outputs and for extending. */

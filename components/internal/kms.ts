@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, type PolicyDocument } from "./iam";
+import { policyDocument, type PolicyDocument, type PolicyStatement } from "./iam";
 
 /** Days a deleted key stays recoverable: AWS's maximum, so a mistaken `pulumi destroy` can be undone. */
 export const KMS_DELETION_WINDOW_DAYS = 30;
@@ -33,6 +33,11 @@ export function keyArnOrCreate(args: {
     return key.arn;
 }
 
+/** The statement every key policy here starts with: the account administers the key through IAM. Pure. */
+function accountAdministersKey(partition: pulumi.Input<string>, accountId: pulumi.Input<string>): PolicyStatement {
+    return { Sid: "AccountAdministersKeyThroughIam", Effect: "Allow", Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" };
+}
+
 /**
  * Key policy for a key that encrypts one CloudWatch Logs log group: the account administers the key through IAM (AWS's
  * default statement, without which nobody could manage it), and the regional CloudWatch Logs service may use it only
@@ -45,13 +50,7 @@ export function cloudWatchLogsKeyPolicy(args: {
     logGroupArn: pulumi.Input<string>;
 }): PolicyDocument {
     return policyDocument(
-        {
-            Sid: "AccountAdministersKeyThroughIam",
-            Effect: "Allow",
-            Principal: { AWS: pulumi.interpolate`arn:${args.partition}:iam::${args.accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-        },
+        accountAdministersKey(args.partition, args.accountId),
         {
             Sid: "CloudWatchLogsEncryptsThisLogGroupOnly",
             Effect: "Allow",
@@ -80,13 +79,7 @@ export function autoScalingVolumeKeyPolicy(args: { partition: pulumi.Input<strin
         StringEquals: { "aws:PrincipalArn": autoScalingServiceLinkedRoleArn(args.partition, args.accountId), "kms:CallerAccount": args.accountId },
     };
     return policyDocument(
-        {
-            Sid: "AccountAdministersKeyThroughIam",
-            Effect: "Allow",
-            Principal: { AWS: pulumi.interpolate`arn:${args.partition}:iam::${args.accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-        },
+        accountAdministersKey(args.partition, args.accountId),
         {
             Sid: "AutoScalingUsesKeyForNodeVolumes",
             Effect: "Allow",
